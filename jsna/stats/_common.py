@@ -1,0 +1,137 @@
+"""Conventions shared by every method in :mod:`jsna.stats`.
+
+Every public method:
+
+* takes a DataFrame and column names, and works on many groups at once (no Python loop over
+  rows or groups);
+* validates its arguments first and raises ``ValueError`` naming the column and the group
+  that are wrong;
+* returns one row per group with the group columns, the summed inputs, ``value``, one pair of
+  limit columns per confidence level (``lower_95_0``/``upper_95_0``, ``lower_99_8``/
+  ``upper_99_8``), and ``statistic`` and ``method`` columns that describe the result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy.special import ndtri
+
+#: The confidence levels Fingertips publishes.
+DEFAULT_CONFIDENCE: tuple[float, ...] = (0.95, 0.998)
+
+
+def z_value(confidence: float) -> float:
+    """Two-sided standard normal quantile: Phi^-1(1 - (1 - c) / 2).
+
+    1.959964 for 95%, 3.090232 for 99.8%.
+    """
+    return float(ndtri(1.0 - (1.0 - confidence) / 2.0))
+
+
+def confidence_levels(confidence: float | Sequence[float]) -> tuple[float, ...]:
+    """Normalise ``confidence`` to a tuple of levels, each 0.95 or 0.998."""
+    levels = (confidence,) if np.isscalar(confidence) else tuple(confidence)
+    if not levels:
+        raise ValueError("confidence: give at least one level (0.95 and/or 0.998)")
+    for level in levels:
+        if not any(np.isclose(level, allowed) for allowed in DEFAULT_CONFIDENCE):
+            raise ValueError(f"confidence: {level!r} is not supported; use 0.95, 0.998 or both")
+    return tuple(float(level) for level in levels)
+
+
+def level_suffix(confidence: float) -> str:
+    """Column suffix for a confidence level: 0.95 -> "95_0", 0.998 -> "99_8"."""
+    return f"{confidence * 100:.1f}".replace(".", "_")
+
+
+def limit_columns(confidence: float, prefix: str = "") -> tuple[str, str]:
+    """Names of the lower and upper limit columns, e.g. ("lower_95_0", "upper_95_0")."""
+    suffix = level_suffix(confidence)
+    return f"{prefix}lower_{suffix}", f"{prefix}upper_{suffix}"
+
+
+def group_list(group_by: str | Iterable[str] | None) -> list[str]:
+    """Normalise ``group_by`` to a list of column names (empty for one overall group)."""
+    if group_by is None:
+        return []
+    if isinstance(group_by, str):
+        return [group_by]
+    return list(group_by)
+
+
+def require_columns(df: pd.DataFrame, columns: Iterable[str]) -> None:
+    """Raise ``ValueError`` if any named column is absent from ``df``."""
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise ValueError(f"column(s) {missing} not found; the data has {list(df.columns)}")
+
+
+def describe_group(df: pd.DataFrame, groups: list[str], mask: np.ndarray) -> str:
+    """Human-readable description of the first group where ``mask`` is true."""
+    index = int(np.flatnonzero(np.asarray(mask))[0])
+    if not groups:
+        return f"row {index}"
+    key = df.iloc[index][groups]
+    return ", ".join(f"{g}={key[g]!r}" for g in groups)
+
+
+def check_values(
+    df: pd.DataFrame,
+    column: str,
+    groups: list[str],
+    bad: np.ndarray | pd.Series,
+    problem: str,
+) -> None:
+    """Raise ``ValueError`` naming ``column`` and the first group where ``bad`` holds.
+
+    ``problem`` completes the sentence "<column> ...", e.g. "must be greater than or equal to zero".
+    """
+    bad = np.asarray(bad, dtype=bool)
+    if bad.any():
+        where = describe_group(df, groups, bad)
+        raise ValueError(f"{column} {problem} (group {where}; {int(bad.sum())} row(s) affected)")
+
+
+def check_numeric(df: pd.DataFrame, columns: Iterable[str], groups: list[str]) -> None:
+    """Every named column must be numeric and not missing."""
+    for column in columns:
+        if not pd.api.types.is_numeric_dtype(df[column]):
+            raise ValueError(f"{column} must be numeric, found dtype {df[column].dtype}")
+        check_values(df, column, groups, df[column].isna().to_numpy(), "must not be missing")
+
+
+def sum_by_group(df: pd.DataFrame, groups: list[str], columns: list[str]) -> pd.DataFrame:
+    """Sum ``columns`` within each group; one overall row when ``groups`` is empty.
+
+    Groups keep their order of first appearance would be surprising for joins, so the result is
+    sorted by the group columns (``sort=True``), deterministically.
+    """
+    if groups:
+        return df.groupby(groups, sort=True, observed=True, dropna=False)[columns].sum().reset_index()
+    return df[columns].sum().to_frame().T.reset_index(drop=True)
+
+
+def finish(
+    out: pd.DataFrame,
+    groups: list[str],
+    inputs: list[str],
+    levels: tuple[float, ...],
+    statistic: str | pd.Series,
+    method: str | pd.Series,
+    extra: list[str] | None = None,
+) -> pd.DataFrame:
+    """Order the output columns the same way for every method.
+
+    group columns, summed inputs, ``value``, ``extra`` columns (e.g. ``se``), the limit pairs in
+    the order of ``levels``, then ``confidence``, ``statistic``, ``method``.
+    """
+    out = out.copy()
+    out["confidence"] = " and ".join(f"{level:.1%}".replace(".0%", "%") for level in levels)
+    out["statistic"] = statistic
+    out["method"] = method
+    limits = [name for level in levels for name in limit_columns(level)]
+    columns = groups + inputs + ["value"] + (extra or []) + limits + ["confidence", "statistic", "method"]
+    return out[columns].reset_index(drop=True)
