@@ -1,0 +1,497 @@
+"""Load and validate the input tables.
+
+Every table is declared once below (:data:`SCHEMAS`): its columns with type, allowed values and
+bounds, its unique key, the area type its codes must have, and pairs of columns where the
+numerator may not exceed the denominator. :func:`load_inputs` reads every table, checks it and
+returns them all, or raises :class:`DataError` naming the file, the row, the column and the
+problem. Failure policy: a loud failure beats a silently wrong book; nothing is returned (and so
+nothing can be written) unless every table is valid.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+#: The 20 life-table age bands, youngest first.
+AGE_BANDS: tuple[str, ...] = ("0", "1-4") + tuple(f"{a}-{a + 4}" for a in range(5, 90, 5)) + ("90+",)
+#: Lower bound of each age band, in the same order.
+AGE_START: dict[str, int] = {band: int(band.split("-")[0].rstrip("+")) for band in AGE_BANDS}
+SEXES: tuple[str, ...] = ("Male", "Female")
+AREA_TYPES: tuple[str, ...] = ("country", "region", "borough", "township", "ward", "small_area", "pcn", "practice")
+#: The area type each area type's parent must have.
+PARENT_TYPE: dict[str, str | None] = {
+    "country": None,
+    "region": "country",
+    "borough": "region",
+    "township": "borough",
+    "ward": "township",
+    "small_area": "ward",
+    "pcn": "borough",
+    "practice": "pcn",
+}
+
+
+class DataError(ValueError):
+    """An input table breaks its schema. The message names file, row, column and problem."""
+
+    def __init__(self, path: Path | str, problem: str, *, row: int | None = None, column: str | None = None):
+        self.path, self.row, self.column, self.problem = str(path), row, column, problem
+        where = [self.path]
+        if row is not None:
+            where.append(f"row {row} (line {row + 1})")
+        if column is not None:
+            where.append(f"column '{column}'")
+        super().__init__(", ".join(where) + f": {problem}")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a table: its kind ("code", "str", "int", "float", "bool") and its rules."""
+
+    name: str
+    kind: str = "str"
+    allowed: tuple[str, ...] | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    nullable: bool = False
+    #: For "code" columns: the area types the code must have in geography.csv.
+    area_types: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Table:
+    """A declared input table."""
+
+    name: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]
+    #: (numerator, denominator) pairs: numerator must not exceed denominator on any row.
+    not_above: tuple[tuple[str, str], ...] = ()
+    description: str = ""
+    column_names: tuple[str, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "column_names", tuple(c.name for c in self.columns))
+
+
+def _count(name: str) -> Column:
+    return Column(name, "int", minimum=0)
+
+
+def _small_area() -> Column:
+    return Column("area_code", "code", area_types=("small_area",))
+
+
+def _practice() -> Column:
+    return Column("area_code", "code", area_types=("practice",))
+
+
+_YEAR = Column("year", "int", minimum=1900, maximum=2100)
+_SEX = Column("sex", "str", allowed=SEXES)
+_AGE = Column("age_band", "str", allowed=AGE_BANDS)
+
+SCHEMAS: dict[str, Table] = {
+    t.name: t
+    for t in (
+        Table(
+            "geography",
+            (
+                Column("area_code", "str"),
+                Column("area_name", "str"),
+                Column("area_type", "str", allowed=AREA_TYPES),
+                Column("parent_code", "str", nullable=True),
+            ),
+            key=("area_code",),
+            description="every area, with its type and parent",
+        ),
+        Table(
+            "deprivation",
+            (_small_area(), Column("imd_score", "float", minimum=0), Column("imd_decile", "int", minimum=1, maximum=10)),
+            key=("area_code",),
+            description="Index of Multiple Deprivation score and national decile of each small area",
+        ),
+        Table(
+            "population",
+            (_small_area(), _YEAR, _SEX, _AGE, _count("population")),
+            key=("area_code", "year", "sex", "age_band"),
+            description="resident population",
+        ),
+        Table(
+            "deaths",
+            (
+                _small_area(),
+                _YEAR,
+                _SEX,
+                _AGE,
+                Column(
+                    "cause",
+                    "str",
+                    allowed=("circulatory", "cancer", "respiratory", "digestive", "external", "mental_behavioural", "other"),
+                ),
+                Column("preventable", "bool"),
+                _count("deaths"),
+            ),
+            key=("area_code", "year", "sex", "age_band", "cause", "preventable"),
+            description="registered deaths by broad cause",
+        ),
+        Table(
+            "births",
+            (
+                _small_area(),
+                _YEAR,
+                _count("live_births"),
+                _count("term_live_births"),
+                _count("term_low_birth_weight"),
+                _count("maternities"),
+                _count("smoking_at_delivery"),
+            ),
+            key=("area_code", "year"),
+            not_above=(
+                ("term_live_births", "live_births"),
+                ("term_low_birth_weight", "term_live_births"),
+                ("smoking_at_delivery", "maternities"),
+            ),
+            description="live births, low birth weight and smoking at time of delivery",
+        ),
+        Table(
+            "admissions",
+            (
+                _small_area(),
+                _YEAR,
+                _SEX,
+                _AGE,
+                Column(
+                    "condition",
+                    "str",
+                    allowed=("copd", "chd", "stroke", "self_harm", "alcohol_narrow", "falls", "hip_fracture", "child_injury"),
+                ),
+                _count("admissions"),
+            ),
+            key=("area_code", "year", "sex", "age_band", "condition"),
+            description="emergency hospital admissions",
+        ),
+        Table(
+            "child_weight",
+            (
+                _small_area(),
+                _YEAR,
+                Column("school_year", "str", allowed=("Reception", "Year 6")),
+                _count("measured"),
+                _count("excess_weight"),
+                _count("obese"),
+            ),
+            key=("area_code", "year", "school_year"),
+            not_above=(("excess_weight", "measured"), ("obese", "excess_weight")),
+            description="National Child Measurement Programme",
+        ),
+        Table(
+            "practice_population",
+            (_practice(), _YEAR, _SEX, _AGE, _count("registered")),
+            key=("area_code", "year", "sex", "age_band"),
+            description="registered patients of each GP practice",
+        ),
+        Table(
+            "registers",
+            (
+                _practice(),
+                _YEAR,
+                Column("condition", "str", allowed=("diabetes", "chd", "hypertension", "copd", "depression")),
+                _count("register"),
+                _count("list_size"),
+            ),
+            key=("area_code", "year", "condition"),
+            not_above=(("register", "list_size"),),
+            description="disease registers of each GP practice",
+        ),
+        Table(
+            "practice_admissions",
+            (_practice(), _YEAR, Column("condition", "str", allowed=("emergency_cancer",)), _count("admissions")),
+            key=("area_code", "year", "condition"),
+            description="emergency admissions by registered practice",
+        ),
+        Table(
+            "survey",
+            (
+                Column("area_code", "code", area_types=("borough",)),
+                _YEAR,
+                Column("measure", "str", allowed=("smoking", "inactivity")),
+                _count("respondents"),
+                Column("value", "float", minimum=0, maximum=100),
+                Column("lower_95_0", "float", minimum=0, maximum=100),
+                Column("upper_95_0", "float", minimum=0, maximum=100),
+            ),
+            key=("area_code", "year", "measure"),
+            not_above=(("lower_95_0", "value"), ("value", "upper_95_0")),
+            description="survey prevalence estimates with their published 95% limits",
+        ),
+    )
+}
+
+#: Real published comparator values (data/reference/comparators.csv).
+COMPARATORS = Table(
+    "comparators",
+    (
+        Column("indicator_id", "str"),
+        Column("area_code", "str", allowed=("E92000001", "E12000005", "E08000027")),
+        Column("period", "str"),
+        Column("sex", "str", allowed=("Persons",) + SEXES),
+        Column("value", "float"),
+        Column("source", "str"),
+    ),
+    key=("indicator_id", "area_code", "period", "sex"),
+    description="real published values for England and the region",
+)
+
+
+#: England's population by sex and five-year band (ONS Census 2021), the pyramid's comparator.
+ENGLAND_POPULATION = Table(
+    "england_population",
+    (
+        Column("area_code", "str", allowed=("E92000001",)),
+        Column("area_name", "str"),
+        Column("period", "str"),
+        Column("sex", "str", allowed=SEXES),
+        Column("age_band", "str", allowed=("0-4",) + AGE_BANDS[2:]),
+        _count("population"),
+        Column("source", "str"),
+    ),
+    key=("sex", "age_band"),
+    description="England population by sex and five-year age band",
+)
+REFERENCE_TABLES = (COMPARATORS, ENGLAND_POPULATION)
+
+
+def find_table_file(folder: Path, name: str) -> Path:
+    """The file holding table ``name`` in ``folder``: ``name.csv`` or ``name.csv.gz``."""
+    for suffix in (".csv", ".csv.gz"):
+        path = folder / f"{name}{suffix}"
+        if path.exists():
+            return path
+    raise DataError(folder / f"{name}.csv", "file not found (expected name.csv or name.csv.gz)")
+
+
+def read_table(path: Path, table: Table) -> pd.DataFrame:
+    """Read one CSV file and check it against ``table`` (everything except area codes)."""
+    try:
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[], encoding="utf-8")
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError, OSError) as error:
+        raise DataError(path, f"cannot be read as CSV: {error}") from error
+    missing = [c for c in table.column_names if c not in raw.columns]
+    if missing:
+        raise DataError(path, f"missing column(s) {missing}; the file has {list(raw.columns)}", column=missing[0])
+    extra = [c for c in raw.columns if c not in table.column_names]
+    if extra:
+        raise DataError(path, f"unexpected column(s) {extra}; the table has {list(table.column_names)}", column=extra[0])
+    out = pd.DataFrame(index=raw.index)
+    for column in table.columns:
+        out[column.name] = _convert(path, raw[column.name].str.strip(), column)
+    _check_key(path, out, table.key)
+    for numerator, denominator in table.not_above:
+        bad = (out[numerator] > out[denominator]).to_numpy()
+        if bad.any():
+            i = _first(bad)
+            raise DataError(
+                path,
+                f"{out[numerator].iloc[i]} is greater than {denominator} ({out[denominator].iloc[i]})"
+                + _others(bad),
+                row=i + 1,
+                column=numerator,
+            )
+    return out
+
+
+def _first(bad: np.ndarray) -> int:
+    return int(np.flatnonzero(bad)[0])
+
+
+def _others(bad: np.ndarray) -> str:
+    n = int(np.count_nonzero(bad))
+    return f" ({n - 1} more row(s) with the same problem)" if n > 1 else ""
+
+
+def _convert(path: Path, values: pd.Series, column: Column) -> pd.Series:
+    """Convert a column of strings to its kind, raising DataError at the first bad cell."""
+    empty = (values == "").to_numpy()
+    if empty.any() and not column.nullable:
+        raise DataError(path, "value is missing" + _others(empty), row=_first(empty) + 1, column=column.name)
+    if column.kind in ("str", "code"):
+        converted = values.where(~empty, None)
+        if column.allowed is not None:
+            bad = (~empty) & ~values.isin(column.allowed).to_numpy()
+            if bad.any():
+                raise DataError(
+                    path,
+                    f"{values.iloc[_first(bad)]!r} is not allowed; expected one of {list(column.allowed)}" + _others(bad),
+                    row=_first(bad) + 1,
+                    column=column.name,
+                )
+        return converted.astype("string")
+    if column.kind == "bool":
+        lowered = values.str.lower()
+        bad = ~lowered.isin(["true", "false"]).to_numpy()
+        if bad.any():
+            raise DataError(
+                path, f"{values.iloc[_first(bad)]!r} is not true or false" + _others(bad), row=_first(bad) + 1, column=column.name
+            )
+        return lowered == "true"
+    numbers = pd.to_numeric(values, errors="coerce")
+    bad = (~empty) & numbers.isna().to_numpy()
+    if bad.any():
+        raise DataError(
+            path, f"{values.iloc[_first(bad)]!r} is not a number" + _others(bad), row=_first(bad) + 1, column=column.name
+        )
+    if column.kind == "int":
+        bad = (~empty) & (numbers % 1 != 0).to_numpy()
+        if bad.any():
+            raise DataError(
+                path, f"{values.iloc[_first(bad)]!r} is not a whole number" + _others(bad), row=_first(bad) + 1, column=column.name
+            )
+    if column.minimum is not None:
+        bad = (numbers < column.minimum).to_numpy()
+        if bad.any():
+            word = "negative" if column.minimum == 0 else f"below {column.minimum:g}"
+            raise DataError(
+                path, f"{values.iloc[_first(bad)]} is {word}" + _others(bad), row=_first(bad) + 1, column=column.name
+            )
+    if column.maximum is not None:
+        bad = (numbers > column.maximum).to_numpy()
+        if bad.any():
+            raise DataError(
+                path, f"{values.iloc[_first(bad)]} is above {column.maximum:g}" + _others(bad), row=_first(bad) + 1, column=column.name
+            )
+    return numbers.astype("int64") if column.kind == "int" and not empty.any() else numbers.astype("float64")
+
+
+def _check_key(path: Path, df: pd.DataFrame, key: tuple[str, ...]) -> None:
+    duplicated = df.duplicated(list(key), keep=False).to_numpy()
+    if duplicated.any():
+        rows = np.flatnonzero(duplicated)
+        first = rows[0]
+        same = df.iloc[first][list(key)]
+        later = [r for r in rows[1:] if (df.iloc[r][list(key)] == same).all()]
+        described = ", ".join(f"{k}={same[k]}" for k in key)
+        raise DataError(
+            path,
+            f"duplicate key ({described}), already on row {first + 1}; each {'/'.join(key)} must appear once",
+            row=int(later[0]) + 1,
+            column=key[0],
+        )
+
+
+def check_geography(path: Path, geography: pd.DataFrame) -> None:
+    """Parents exist and have the right type; exactly one borough."""
+    types = geography.set_index("area_code")["area_type"]
+    parent_type = geography["parent_code"].map(types)
+    expected = geography["area_type"].map(PARENT_TYPE)
+    no_parent = geography["parent_code"].isna().to_numpy()
+    should_have = expected.notna().to_numpy()
+    bad = should_have & no_parent
+    if bad.any():
+        i = _first(bad)
+        raise DataError(
+            path, f"{geography['area_code'].iloc[i]} ({geography['area_type'].iloc[i]}) has no parent", row=i + 1, column="parent_code"
+        )
+    unknown = (~no_parent) & parent_type.isna().to_numpy()
+    if unknown.any():
+        i = _first(unknown)
+        raise DataError(path, f"parent {geography['parent_code'].iloc[i]!r} is not an area_code in this file", row=i + 1, column="parent_code")
+    wrong = should_have & (parent_type.astype(object) != expected.astype(object)).to_numpy()
+    if wrong.any():
+        i = _first(wrong)
+        raise DataError(
+            path,
+            f"a {geography['area_type'].iloc[i]}'s parent must be a {expected.iloc[i]}, "
+            f"but {geography['parent_code'].iloc[i]} is a {parent_type.iloc[i]}",
+            row=i + 1,
+            column="parent_code",
+        )
+    boroughs = int((geography["area_type"] == "borough").sum())
+    if boroughs != 1:
+        raise DataError(path, f"expected exactly one area of type 'borough', found {boroughs}", column="area_type")
+
+
+def check_codes(path: Path, df: pd.DataFrame, table: Table, geography: pd.DataFrame) -> None:
+    """Every "code" column holds codes of the declared area types in the geography."""
+    types = geography.set_index("area_code")["area_type"]
+    for column in table.columns:
+        if column.kind != "code":
+            continue
+        found = df[column.name].map(types)
+        unknown = found.isna().to_numpy()
+        if unknown.any():
+            i = _first(unknown)
+            raise DataError(
+                path, f"{df[column.name].iloc[i]!r} is not in geography.csv" + _others(unknown), row=i + 1, column=column.name
+            )
+        wrong = ~found.isin(column.area_types).to_numpy()
+        if wrong.any():
+            i = _first(wrong)
+            raise DataError(
+                path,
+                f"{df[column.name].iloc[i]!r} is a {found.iloc[i]}; this table needs a {' or '.join(column.area_types)}"
+                + _others(wrong),
+                row=i + 1,
+                column=column.name,
+            )
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Every validated input table, keyed by table name, plus the folder they came from."""
+
+    folder: Path
+    tables: dict[str, pd.DataFrame]
+    reference: dict[str, pd.DataFrame]
+
+    @property
+    def comparators(self) -> pd.DataFrame:
+        return self.reference["comparators"]
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        return self.tables[name]
+
+    @property
+    def geography(self) -> pd.DataFrame:
+        return self.tables["geography"]
+
+
+def load_inputs(folder: Path | str, reference: Path | str | None = None) -> Inputs:
+    """Read and validate every table in ``folder`` (and the comparators in ``reference``).
+
+    Raises :class:`DataError` at the first problem; returns nothing partial.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise DataError(folder, "data folder not found")
+    tables: dict[str, pd.DataFrame] = {}
+    geography_path = find_table_file(folder, "geography")
+    tables["geography"] = read_table(geography_path, SCHEMAS["geography"])
+    check_geography(geography_path, tables["geography"])
+    for name, table in SCHEMAS.items():
+        if name == "geography":
+            continue
+        path = find_table_file(folder, name)
+        df = read_table(path, table)
+        check_codes(path, df, table, tables["geography"])
+        tables[name] = df
+    _check_deprivation_coverage(folder, tables)
+    reference = Path(reference) if reference is not None else Path(__file__).resolve().parent.parent / "data" / "reference"
+    real = {table.name: read_table(find_table_file(reference, table.name), table) for table in REFERENCE_TABLES}
+    return Inputs(folder=folder, tables=tables, reference=real)
+
+
+def _check_deprivation_coverage(folder: Path, tables: dict[str, pd.DataFrame]) -> None:
+    """Every small area needs a deprivation score: the inequality views depend on it."""
+    geography = tables["geography"]
+    small = geography.loc[geography["area_type"] == "small_area", "area_code"]
+    missing = small[~small.isin(tables["deprivation"]["area_code"])]
+    if len(missing):
+        raise DataError(
+            find_table_file(folder, "deprivation"),
+            f"small area {missing.iloc[0]!r} from geography.csv has no row ({len(missing)} missing in all)",
+            column="area_code",
+        )

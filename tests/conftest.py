@@ -1,0 +1,97 @@
+"""Shared fixtures: a tiny valid input folder, and the path of the real project."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from jsna.data import AGE_BANDS
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def tiny_tables() -> dict[str, pd.DataFrame]:
+    """A minimal but complete and valid set of input tables: one borough, one township, one ward,
+    two small areas, one network with one practice, one year."""
+    geography = pd.DataFrame(
+        [
+            ("E92000001", "England", "country", ""),
+            ("E12000005", "West Midlands", "region", "E92000001"),
+            ("E08000027", "Dudley", "borough", "E12000005"),
+            ("XT0000001", "Township A", "township", "E08000027"),
+            ("XW0000001", "Ward A", "ward", "XT0000001"),
+            ("XS0000001", "Ward A 001", "small_area", "XW0000001"),
+            ("XS0000002", "Ward A 002", "small_area", "XW0000001"),
+            ("XN0000001", "Network A", "pcn", "E08000027"),
+            ("XP00001", "Practice 01 (demo)", "practice", "XN0000001"),
+        ],
+        columns=["area_code", "area_name", "area_type", "parent_code"],
+    )
+    small = ["XS0000001", "XS0000002"]
+    population = pd.DataFrame(
+        [(a, 2020, s, b, 100) for a in small for s in ("Male", "Female") for b in AGE_BANDS],
+        columns=["area_code", "year", "sex", "age_band", "population"],
+    )
+    return {
+        "geography": geography,
+        "deprivation": pd.DataFrame({"area_code": small, "imd_score": [45.2, 10.1], "imd_decile": [1, 8]}),
+        "population": population,
+        "deaths": pd.DataFrame(
+            [("XS0000001", 2020, "Male", "80-84", "circulatory", "false", 3)],
+            columns=["area_code", "year", "sex", "age_band", "cause", "preventable", "deaths"],
+        ),
+        "births": pd.DataFrame(
+            [("XS0000001", 2020, 30, 28, 1, 30, 4)],
+            columns=["area_code", "year", "live_births", "term_live_births", "term_low_birth_weight", "maternities", "smoking_at_delivery"],
+        ),
+        "admissions": pd.DataFrame(
+            [("XS0000002", 2020, "Female", "70-74", "copd", 2)],
+            columns=["area_code", "year", "sex", "age_band", "condition", "admissions"],
+        ),
+        "child_weight": pd.DataFrame(
+            [("XS0000001", 2020, "Year 6", 20, 8, 4)],
+            columns=["area_code", "year", "school_year", "measured", "excess_weight", "obese"],
+        ),
+        "practice_population": pd.DataFrame(
+            [("XP00001", 2020, s, b, 120) for s in ("Male", "Female") for b in AGE_BANDS],
+            columns=["area_code", "year", "sex", "age_band", "registered"],
+        ),
+        "registers": pd.DataFrame(
+            [("XP00001", 2020, "diabetes", 300, 3800)], columns=["area_code", "year", "condition", "register", "list_size"]
+        ),
+        "practice_admissions": pd.DataFrame(
+            [("XP00001", 2020, "emergency_cancer", 12)], columns=["area_code", "year", "condition", "admissions"]
+        ),
+        "survey": pd.DataFrame(
+            [("E08000027", 2020, "smoking", 500, 16.9, 13.9, 20.4)],
+            columns=["area_code", "year", "measure", "respondents", "value", "lower_95_0", "upper_95_0"],
+        ),
+    }
+
+
+def write_tables(folder: Path, tables: dict[str, pd.DataFrame]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, df in tables.items():
+        df.to_csv(folder / f"{name}.csv", index=False)
+    return folder
+
+
+@pytest.fixture
+def tiny_data(tmp_path: Path) -> Path:
+    """A folder of valid tiny input tables (a fresh copy for each test)."""
+    return write_tables(tmp_path / "data", tiny_tables())
+
+
+@pytest.fixture
+def reference() -> Path:
+    return ROOT / "data" / "reference"
+
+
+@pytest.fixture
+def copy_reference(tmp_path: Path) -> Path:
+    target = tmp_path / "reference"
+    shutil.copytree(ROOT / "data" / "reference", target)
+    return target
