@@ -1,0 +1,344 @@
+"""Compute every indicator for every area and every period into one tidy table.
+
+The catalogue (``data/indicators.yml``) declares each indicator; :func:`compute_store` turns the
+validated inputs into the indicator store in one vectorised pass per statistical method: each
+indicator's numerator and denominator are filtered, mapped to every area they count towards
+(a small area counts towards its ward, township and borough; a practice towards its network and
+the borough), pooled into periods of one or more years, and handed to :mod:`jsna.stats` with
+all indicators, areas, periods and sexes of that method at once.
+
+The store has Fingertips-like columns (:data:`STORE_COLUMNS`), sorted, so that the same inputs
+give a byte-identical table.
+"""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from jsna import stats
+from jsna.data import AGE_START, SCHEMAS, DataError, Inputs
+
+#: Columns of the indicator store, in order.
+STORE_COLUMNS: list[str] = [
+    "indicator_id", "indicator_name", "area_code", "area_name", "area_type", "parent_code", "parent_name",
+    "period", "period_start", "period_end", "years", "sex", "age", "unit",
+    "value", "lower_95_0", "upper_95_0", "lower_99_8", "upper_99_8", "count", "denominator",
+    "statistic", "method", "polarity",
+    "england_value", "compared_to_england", "parent_value", "compared_to_parent", "note",
+]  # fmt: skip
+
+KEYS = ["indicator_id", "area_code", "years", "period_end", "sex"]
+BOROUGH_AREA_TYPES = ("small_area", "ward", "township", "borough")
+PRACTICE_AREA_TYPES = ("practice", "pcn", "borough")
+ENGLAND = "E92000001"
+
+
+# --------------------------------------------------------------------------------------------
+# The catalogue
+# --------------------------------------------------------------------------------------------
+def load_catalogue(path: Path | str) -> list[dict]:
+    """Read the indicator catalogue and check it against its JSON Schema and the input schemas.
+
+    Raises :class:`DataError` naming the file, the entry and the field that is wrong.
+    """
+    import jsonschema
+
+    path = Path(path)
+    try:
+        entries = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as error:
+        raise DataError(path, f"cannot be read as YAML: {error}") from error
+    schema = json.loads(resources.files("jsna").joinpath("catalogue_schema.json").read_text(encoding="utf-8"))
+    errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(entries), key=lambda e: list(e.path))
+    if errors:
+        error = errors[0]
+        where = list(error.path)
+        entry = where[0] if where and isinstance(where[0], int) else None
+        name = entries[entry].get("id", f"entry {entry + 1}") if entry is not None and isinstance(entries[entry], dict) else ""
+        field = ".".join(str(p) for p in where[1:]) or None
+        raise DataError(path, f"indicator {name!r}: {error.message}", row=None if entry is None else entry + 1, column=field)
+    seen: set[str] = set()
+    for number, entry in enumerate(entries, start=1):
+        if entry["id"] in seen:
+            raise DataError(path, f"indicator id {entry['id']!r} is used twice", row=number, column="id")
+        seen.add(entry["id"])
+        for role in ("numerator", "denominator"):
+            if role in entry:
+                _check_source(path, number, entry, role)
+    return entries
+
+
+def _check_source(path: Path, number: int, entry: dict, role: str) -> None:
+    spec = entry[role]
+    table = SCHEMAS.get(spec["table"])
+    if table is None:
+        raise DataError(path, f"indicator {entry['id']!r}: unknown table {spec['table']!r}", row=number, column=f"{role}.table")
+    if spec["column"] not in table.column_names:
+        raise DataError(
+            path, f"indicator {entry['id']!r}: table {table.name} has no column {spec['column']!r}", row=number, column=f"{role}.column"
+        )
+    for key in spec.get("where", {}):
+        if key == "age" and "age_band" not in table.column_names:
+            raise DataError(path, f"indicator {entry['id']!r}: table {table.name} has no ages", row=number, column=f"{role}.where.age")
+        if key not in ("age", "imd_decile") and key not in table.column_names:
+            raise DataError(
+                path, f"indicator {entry['id']!r}: table {table.name} has no column {key!r}", row=number, column=f"{role}.where.{key}"
+            )
+    if {"Male", "Female"} & set(entry["sex"]) and "sex" not in table.column_names:
+        raise DataError(path, f"indicator {entry['id']!r}: table {table.name} has no sex, so only Persons", row=number, column="sex")
+
+
+# --------------------------------------------------------------------------------------------
+# Geography and periods
+# --------------------------------------------------------------------------------------------
+def area_lookup(geography: pd.DataFrame) -> pd.DataFrame:
+    """Every (base area, area it counts towards) pair, with the latter's type.
+
+    Base areas are small areas and practices; each counts towards itself and all its ancestors
+    up to the borough.
+    """
+    parent = geography.set_index("area_code")["parent_code"]
+    kind = geography.set_index("area_code")["area_type"]
+    base = geography.loc[geography["area_type"].isin(["small_area", "practice"]), ["area_code"]]
+    frames = []
+    current = pd.DataFrame({"base_code": base["area_code"].to_numpy(), "area_code": base["area_code"].to_numpy()})
+    while len(current):
+        current = current.assign(area_type=current["area_code"].map(kind).to_numpy())
+        frames.append(current)
+        current = current.loc[current["area_type"] != "borough"]
+        current = current.assign(area_code=current["area_code"].map(parent).to_numpy()).drop(columns="area_type")
+        current = current.dropna(subset=["area_code"])
+    return pd.concat(frames, ignore_index=True)
+
+
+def period_label(start: pd.Series, end: pd.Series, year_type: str) -> pd.Series:
+    """Fingertips-style period labels: "2020", "2018 - 20", "2019/20", "2017/18 - 19/20"."""
+    start, end = start.astype(int), end.astype(int)
+    if year_type == "calendar":
+        single = end.astype(str)
+        pooled = start.astype(str) + " - " + (end % 100).map("{:02d}".format)
+    else:
+        single = (end - 1).astype(str) + "/" + (end % 100).map("{:02d}".format)
+        pooled = (
+            (start - 1).astype(str) + "/" + (start % 100).map("{:02d}".format)
+            + " - " + ((end - 1) % 100).map("{:02d}".format) + "/" + (end % 100).map("{:02d}".format)
+        )  # fmt: skip
+    return single.where(start == end, pooled)
+
+
+def pool_years(df: pd.DataFrame, windows: list[int], first: int, last: int) -> pd.DataFrame:
+    """Replicate each row into every period window of ``windows`` years that contains its year.
+
+    Adds ``years`` (window length) and ``period_end``; keeps only complete windows.
+    """
+    frames = []
+    for years in windows:
+        for offset in range(years):
+            end = df["year"] + offset
+            keep = (end <= last) & (end - years + 1 >= first)
+            frames.append(df.loc[keep].assign(years=years, period_end=end[keep]))
+    return pd.concat(frames, ignore_index=True).drop(columns="year")
+
+
+# --------------------------------------------------------------------------------------------
+# Numerators and denominators
+# --------------------------------------------------------------------------------------------
+def _select(inputs: Inputs, spec: dict, by_age: bool, esp_bands: bool) -> pd.DataFrame:
+    """Filter a table as ``spec`` says and keep the columns an indicator is grouped by."""
+    df = inputs[spec["table"]]
+    where = dict(spec.get("where", {}))
+    mask = np.ones(len(df), dtype=bool)
+    if "age" in where:
+        start = df["age_band"].map(AGE_START)
+        limits = where.pop("age")
+        if "min" in limits:
+            mask &= (start >= limits["min"]).to_numpy()
+        if "max" in limits:
+            mask &= (start <= limits["max"]).to_numpy()
+    if "imd_decile" in where:
+        decile = df["area_code"].map(inputs["deprivation"].set_index("area_code")["imd_decile"])
+        mask &= decile.isin(where.pop("imd_decile")).to_numpy()
+    for column, allowed in where.items():
+        mask &= df[column].isin(allowed).to_numpy()
+    keep = ["area_code", "year"] + [c for c in ("sex",) if c in df.columns]
+    out = df.loc[mask, keep].copy()
+    if by_age:
+        band = df.loc[mask, "age_band"]
+        out["age_band"] = band.replace({"0": "0-4", "1-4": "0-4"}) if esp_bands else band
+    out["x"] = df.loc[mask, spec["column"]].astype("float64")
+    return out
+
+
+def _with_persons(df: pd.DataFrame, sexes: list[str]) -> pd.DataFrame:
+    """Keep the requested sexes, adding "Persons" rows (all sexes) where asked."""
+    if "sex" not in df.columns:
+        return df.assign(sex="Persons")
+    parts = [df.loc[df["sex"].isin(sexes)]]
+    if "Persons" in sexes:
+        parts.append(df.assign(sex="Persons"))
+    return pd.concat(parts, ignore_index=True)
+
+
+def _aggregate(inputs: Inputs, lookup: pd.DataFrame, indicator: dict, spec: dict, by_age: bool, esp: bool) -> pd.DataFrame:
+    """One indicator's numerator or denominator summed by area, period, sex (and age band)."""
+    df = _with_persons(_select(inputs, spec, by_age, esp), indicator["sex"])
+    years = inputs[spec["table"]]["year"]
+    df = pool_years(df, indicator["windows"], int(years.min()), int(years.max()))
+    wanted = lookup.loc[lookup["area_type"].isin(indicator["areas"]), ["base_code", "area_code"]]
+    df = df.rename(columns={"area_code": "base_code"}).merge(wanted, on="base_code").drop(columns="base_code")
+    keys = ["area_code", "years", "period_end", "sex"] + (["age_band"] if by_age else [])
+    out = df.groupby(keys, sort=True, observed=True)["x"].sum().reset_index()
+    return out.assign(indicator_id=indicator["id"])
+
+
+def _inputs_for(inputs: Inputs, lookup: pd.DataFrame, indicator: dict) -> pd.DataFrame:
+    """Numerator ``count`` and denominator ``denominator`` for one indicator, every area and period."""
+    method = indicator["method"]
+    by_age = method in ("dsr", "life_expectancy")
+    esp = method == "dsr"
+    numerator = _aggregate(inputs, lookup, indicator, indicator["numerator"], by_age, esp).rename(columns={"x": "count"})
+    if "denominator" not in indicator:
+        return numerator
+    denominator = _aggregate(inputs, lookup, indicator, indicator["denominator"], by_age, esp).rename(columns={"x": "denominator"})
+    keys = ["indicator_id", "area_code", "years", "period_end", "sex"] + (["age_band"] if by_age else [])
+    # A denominator with no events is zero events; events with no denominator cannot be used.
+    merged = denominator.merge(numerator, on=keys, how="left")
+    return merged.fillna({"count": 0.0})
+
+
+# --------------------------------------------------------------------------------------------
+# The statistics, one call per method
+# --------------------------------------------------------------------------------------------
+def _run_method(method: str, df: pd.DataFrame, catalogue: dict[str, dict]) -> pd.DataFrame:
+    group = ["indicator_id", "area_code", "years", "period_end", "sex"]
+    if method == "count":
+        out = df.groupby(group, sort=True)["count"].sum().reset_index()
+        return out.assign(value=out["count"], statistic="Count", method="Sum")
+    if method in ("proportion", "crude_rate", "dsr"):
+        # Multipliers differ between indicators: compute per unit and scale afterwards.
+        function = {"proportion": stats.proportion, "crude_rate": stats.crude_rate, "dsr": stats.dsr}[method]
+        args = ("count", "denominator")
+        if method == "dsr":
+            out = function(df, *args, age_band="age_band", group_by=group, multiplier=1)
+        else:
+            out = function(df, *args, group_by=group, multiplier=1)
+        scale = out["indicator_id"].map(lambda i: catalogue[i]["multiplier"]).to_numpy()
+        for column in ("value", "lower_95_0", "upper_95_0", "lower_99_8", "upper_99_8"):
+            out[column] = out[column] * scale
+        return out
+    if method == "life_expectancy":
+        out = stats.life_expectancy(
+            df.rename(columns={"count": "deaths", "denominator": "population"}), "deaths", "population", group_by=group
+        )
+        start = out["indicator_id"].map(lambda i: catalogue[i]["start_age"])
+        out = out.loc[out["start_age"] == start].drop(columns=["start_age"])
+        totals = df.groupby(group, sort=True)[["count", "denominator"]].sum().reset_index()
+        out = out.drop(columns=[c for c in ("deaths", "population") if c in out.columns]).merge(totals, on=group, how="left")
+        return out
+    raise ValueError(f"unknown method {method!r}")  # the catalogue schema makes this unreachable
+
+
+def _survey_inputs(inputs: Inputs, lookup: pd.DataFrame, indicator: dict) -> pd.DataFrame:
+    spec = indicator["numerator"]
+    survey = inputs[spec["table"]]
+    mask = np.ones(len(survey), dtype=bool)
+    for column, allowed in spec.get("where", {}).items():
+        mask &= survey[column].isin(allowed).to_numpy()
+    rows = survey.loc[mask]
+    out = pd.DataFrame(
+        {
+            "indicator_id": indicator["id"], "area_code": rows["area_code"].to_numpy(), "years": 1,
+            "period_end": rows["year"].to_numpy(), "sex": "Persons", "count": rows["value"].to_numpy(),
+            "lower": rows["lower_95_0"].to_numpy(), "upper": rows["upper_95_0"].to_numpy(),
+            "denominator": rows["respondents"].astype("float64").to_numpy(),
+        }
+    )  # fmt: skip
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# The store
+# --------------------------------------------------------------------------------------------
+def compute_store(inputs: Inputs, catalogue: list[dict]) -> pd.DataFrame:
+    """Every indicator x every area x every period, with comparisons, as one sorted table.
+
+    Disclosure control is not applied here; see :func:`jsna.disclosure.apply`.
+    """
+    by_id = {entry["id"]: entry for entry in catalogue}
+    lookup = area_lookup(inputs.geography)
+    results = []
+    for method in sorted({entry["method"] for entry in catalogue}):
+        entries = [entry for entry in catalogue if entry["method"] == method]
+        if method == "survey":
+            frame = pd.concat([_survey_inputs(inputs, lookup, e) for e in entries], ignore_index=True)
+            result = frame.assign(value=frame["count"], lower_95_0=frame["lower"], upper_95_0=frame["upper"],
+                                  lower_99_8=np.nan, upper_99_8=np.nan, statistic="Survey estimate",
+                                  method="Published survey estimate and 95% limits")  # fmt: skip
+            result = result.drop(columns=["lower", "upper"])
+        else:
+            frame = pd.concat([_inputs_for(inputs, lookup, e) for e in entries], ignore_index=True)
+            result = _run_method(method, frame, by_id)
+        results.append(result)
+    store = pd.concat(results, ignore_index=True)
+    store = _describe(store, inputs, by_id)
+    store = add_comparisons(store, inputs.comparators)
+    return finalise(store)
+
+
+def _describe(store: pd.DataFrame, inputs: Inputs, catalogue: dict[str, dict]) -> pd.DataFrame:
+    geography = inputs.geography.set_index("area_code")
+    meta = pd.DataFrame(
+        [
+            {"indicator_id": i, "indicator_name": e["title"], "unit": e["unit"], "age": e["age"],
+             "polarity": e["polarity"], "year_type": e["year_type"]}
+            for i, e in catalogue.items()
+        ]
+    )  # fmt: skip
+    store = store.merge(meta, on="indicator_id", how="left")
+    store["area_name"] = store["area_code"].map(geography["area_name"])
+    store["area_type"] = store["area_code"].map(geography["area_type"])
+    store["parent_code"] = store["area_code"].map(geography["parent_code"])
+    names = geography["area_name"]
+    store["parent_name"] = store["parent_code"].map(names)
+    store["period_start"] = store["period_end"] - store["years"] + 1
+    labels = []
+    for year_type, rows in store.groupby("year_type", sort=False):
+        labels.append(period_label(rows["period_start"], rows["period_end"], year_type))
+    store["period"] = pd.concat(labels)
+    return store.drop(columns="year_type")
+
+
+def add_comparisons(store: pd.DataFrame, comparators: pd.DataFrame) -> pd.DataFrame:
+    """Compare each value with England and with its parent area (Fingertips 95% method).
+
+    Benchmark values come from the store itself (a ward's township, a township's borough) or,
+    for areas outside it (England, the region), from the real published comparators.
+    """
+    published = comparators.rename(columns={"value": "benchmark"})[["indicator_id", "area_code", "period", "sex", "benchmark"]]
+    computed = store[["indicator_id", "area_code", "period", "sex", "value"]].rename(columns={"value": "benchmark"})
+    benchmarks = pd.concat([computed, published.loc[~published["area_code"].isin(computed["area_code"])]])
+    keys = ["indicator_id", "period", "sex"]
+    england = benchmarks.loc[benchmarks["area_code"] == ENGLAND].drop(columns="area_code").rename(columns={"benchmark": "england_value"})
+    parents = benchmarks.rename(columns={"area_code": "parent_code", "benchmark": "parent_value"})
+    store = store.merge(england, on=keys, how="left").merge(parents, on=keys + ["parent_code"], how="left")
+    store["compared_to_england"] = stats.compare(store, benchmark="england_value")["comparison"].to_numpy()
+    store["compared_to_parent"] = stats.compare(store, benchmark="parent_value")["comparison"].to_numpy()
+    return store
+
+
+def finalise(store: pd.DataFrame) -> pd.DataFrame:
+    """Fill the note column, order the columns, sort the rows: a deterministic table."""
+    if "note" not in store.columns:
+        store["note"] = ""
+    store["note"] = store["note"].fillna("")
+    out = store.reindex(columns=STORE_COLUMNS)
+    out = out.sort_values(["indicator_id", "area_type", "area_code", "years", "period_end", "sex"], kind="mergesort")
+    for column in ("years", "period_start", "period_end"):
+        out[column] = out[column].astype("int64")
+    return out.reset_index(drop=True)

@@ -1,0 +1,66 @@
+"""Population profiles for the store: age structure and deprivation mix of every place.
+
+These are counts and shares, not statistics with intervals; they feed the population pyramid
+and the deprivation profile. Like the indicators, they are computed once here so that notebooks
+only select rows.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from jsna.data import Inputs
+from jsna.indicators import area_lookup
+
+#: Five-year bands of the pyramid (0 and 1-4 merged), youngest first.
+PYRAMID_BANDS: tuple[str, ...] = ("0-4",) + tuple(f"{a}-{a + 4}" for a in range(5, 90, 5)) + ("90+",)
+PLACE_TYPES = ("borough", "township", "ward")
+
+
+def _by_place(inputs: Inputs, df: pd.DataFrame) -> pd.DataFrame:
+    lookup = area_lookup(inputs.geography)
+    lookup = lookup.loc[lookup["area_type"].isin(PLACE_TYPES), ["base_code", "area_code"]]
+    return df.rename(columns={"area_code": "base_code"}).merge(lookup, on="base_code").drop(columns="base_code")
+
+
+def age_structure(inputs: Inputs) -> pd.DataFrame:
+    """Population by place, year, sex and five-year band, with each band's share of the place total."""
+    population = inputs["population"].assign(age_band=lambda d: d["age_band"].replace({"0": "0-4", "1-4": "0-4"}))
+    df = _by_place(inputs, population)
+    out = df.groupby(["area_code", "year", "sex", "age_band"], sort=True)["population"].sum().reset_index()
+    totals = out.groupby(["area_code", "year"])["population"].transform("sum")
+    out["share"] = 100 * out["population"] / totals
+    out["age_band"] = pd.Categorical(out["age_band"], categories=PYRAMID_BANDS, ordered=True)
+    out = out.sort_values(["area_code", "year", "sex", "age_band"]).reset_index(drop=True)
+    out["age_band"] = out["age_band"].astype(str)
+    return out
+
+
+def deprivation_profile(inputs: Inputs) -> pd.DataFrame:
+    """Residents of each place by national deprivation decile of their small area, every year."""
+    population = inputs["population"].groupby(["area_code", "year"], sort=True)["population"].sum().reset_index()
+    population["imd_decile"] = population["area_code"].map(inputs["deprivation"].set_index("area_code")["imd_decile"])
+    df = _by_place(inputs, population)
+    out = df.groupby(["area_code", "year", "imd_decile"], sort=True)["population"].sum().reset_index()
+    full = pd.MultiIndex.from_product(
+        [out["area_code"].unique(), out["year"].unique(), range(1, 11)], names=["area_code", "year", "imd_decile"]
+    )
+    out = out.set_index(["area_code", "year", "imd_decile"]).reindex(full, fill_value=0).reset_index()
+    out["share"] = 100 * out["population"] / out.groupby(["area_code", "year"])["population"].transform("sum")
+    return out.sort_values(["area_code", "year", "imd_decile"]).reset_index(drop=True)
+
+
+def england_age_structure(inputs: Inputs) -> pd.DataFrame:
+    """England's population by sex and five-year band (real ONS figures), with each band's share."""
+    out = inputs.reference["england_population"].copy()
+    out["share"] = 100 * out["population"] / out["population"].sum()
+    return out.reset_index(drop=True)
+
+
+def compute_profiles(inputs: Inputs) -> dict[str, pd.DataFrame]:
+    return {
+        "age_structure": age_structure(inputs),
+        "deprivation_profile": deprivation_profile(inputs),
+        "england_age_structure": england_age_structure(inputs),
+        "geography": inputs.geography.sort_values("area_code").reset_index(drop=True),
+    }
