@@ -1,0 +1,47 @@
+# Two commands do everything (see README): `make book` and `make test`.
+# Each bootstraps what it needs: a .venv from requirements.txt, the vendored browser libraries
+# from the npm registry, and (for tests) Debian's chromium.
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+DATA   ?= data/demo
+OUT    ?= _build
+PYTEST_ARGS ?=
+
+.PHONY: book test plan demo-data clean chromium
+
+book: $(VENV)/.installed node_modules/.installed
+	$(PY) -m jsna build --data $(DATA) --out $(OUT)
+
+test: $(VENV)/.installed node_modules/.installed chromium
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+plan: $(VENV)/.installed
+	$(PY) -m jsna plan --data $(DATA)
+
+# Regenerate the committed demonstration data (deterministic: same bytes every time).
+demo-data: $(VENV)/.installed
+	$(PY) scripts/make_demo_data.py --out data/demo
+
+$(VENV)/.installed: requirements.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# Browser tests drive Debian's chromium (Playwright's own browser download needs the internet).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installing Debian's chromium for the browser tests"; \
+	  SUDO=; [ "$$(id -u)" -eq 0 ] || SUDO="sudo -n"; \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium fonts-liberation >/dev/null; }
+
+clean:
+	rm -rf $(OUT)

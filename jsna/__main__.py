@@ -1,0 +1,55 @@
+"""Command line: ``python -m jsna plan --json`` and ``python -m jsna build``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from jsna.build import ROOT, BuildError, Settings, build
+from jsna.data import DataError, load_inputs
+from jsna.plan import make_plan
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m jsna", description="Build the JSNA book.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, text in (("plan", "print every notebook job"), ("build", "build the book")):
+        p = sub.add_parser(name, help=text)
+        p.add_argument("--data", type=Path, default=ROOT / "data" / "demo", help="folder of input tables (default: the demo data)")
+        p.add_argument("--parameters", type=Path, default=ROOT / "parameters", help="places, chapters and release")
+        p.add_argument("--places", nargs="*", default=[], metavar="CODE", help="build only these places")
+    sub.choices["plan"].add_argument("--json", action="store_true", help="print the jobs as JSON")
+    build_parser = sub.choices["build"]
+    build_parser.add_argument("--out", type=Path, default=ROOT / "_build", help="build folder (site in OUT/html)")
+    build_parser.add_argument("--workers", type=int, default=None, help="notebooks executed at once (default: cores)")
+    build_parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "plan":
+            geography = load_inputs(args.data)["geography"] if args.data else None
+            plan = make_plan(args.parameters, root=ROOT, only=args.places or None, geography=geography)
+            if args.json:
+                print(json.dumps([job.to_dict() for job in plan.jobs], indent=2))
+            else:
+                for job in plan.jobs:
+                    print(f"{job.template} -> {job.output}  {job.parameters}")
+            return 0
+        settings = Settings(
+            data=args.data.resolve(), parameters=args.parameters.resolve(), out=args.out.resolve(), only=tuple(args.places),
+            progress=not args.no_progress, **({"workers": args.workers} if args.workers else {}),
+        )  # fmt: skip
+        figures = build(settings)
+        print(
+            f"Built {figures['html']} in {figures['seconds']} s: {figures['jobs']} notebooks "
+            f"({figures['executed']} executed, {figures['reused']} reused)."
+        )
+        return 0
+    except (DataError, BuildError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
