@@ -60,9 +60,9 @@ def _polarity_codes(df: pd.DataFrame, polarity: str | None, groups: list[str]) -
                 df, polarity, groups, ~known,
                 f"has an unknown polarity {first!r} (expected one of {list(POLARITIES)} or missing)",
             )
-        codes = text.map(POLARITIES).astype("object").to_numpy()
-        codes[missing] = None
-        return codes
+        mapped = text.map(POLARITIES)
+        codes = np.where(missing | mapped.isna().to_numpy(), None, mapped.to_numpy(dtype=object))
+        return codes.astype(object)
     if polarity in POLARITIES:
         return np.full(len(df), POLARITIES[polarity], dtype=object)
     raise ValueError(
