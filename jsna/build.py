@@ -292,9 +292,12 @@ def execute_job(job: Job, root: str, book: str, failed: str, key: str) -> str:
         if tmp.exists():
             os.replace(tmp, kept)
         first_line = str(error.evalue).splitlines()[0] if str(error.evalue) else ""
+        # Number the cell as in the template: papermill's injected parameters cell is not there.
+        number = error.cell_index + (0 if job.parameters else 1)
+        source = (error.source or "").strip().splitlines()[0][:80] if error.source else ""
         raise BuildError(
             f"notebook failed: place {job.place_name} ({job.place}), chapter {job.chapter!r}, "
-            f"cell {error.cell_index + 1} (execution count {error.exec_count}): {error.ename}: {first_line}\n"
+            f"cell {number} of {job.template} ({source!r}): {error.ename}: {first_line}\n"
             f"The failed notebook is kept at {kept}"
         ) from None
     except Exception as error:  # kernel died, bad template: still name the job

@@ -1,0 +1,119 @@
+"""Notebook execution: real papermill runs of tiny templates; unchanged jobs are reused."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from jsna.build import BuildError, Settings, execute_plan, existing_key
+from jsna.plan import Job, Plan
+
+TEMPLATE = """---
+jupytext:
+  text_representation:
+    extension: .md
+    format_name: myst
+kernelspec:
+  display_name: Python 3
+  language: python
+  name: python3
+---
+
+# Test: {place_name}
+
+```{code-cell} ipython3
+:tags: [parameters]
+
+place_code = "X"
+store = "../store"
+```
+
+```{code-cell} ipython3
+from pathlib import Path
+print(place_code, Path(store, "marker.txt").read_text())
+```
+"""
+
+FAILING = TEMPLATE.replace('print(place_code', 'raise KeyError("no such indicator for " + place_code)\nprint(place_code')
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Settings:
+    root = tmp_path / "project"
+    (root / "chapters").mkdir(parents=True)
+    (root / "chapters" / "test.md").write_text(TEMPLATE)
+    (root / "chapters" / "failing.md").write_text(FAILING)
+    settings = Settings(root=root, out=tmp_path / "out", progress=False, workers=2)
+    settings.store.mkdir(parents=True)
+    (settings.store / "marker.txt").write_text("store v1")
+    (settings.store / "indicators.parquet").write_bytes(b"v1")
+    settings.book.mkdir(parents=True)
+    return settings
+
+
+def job(place: str, template: str = "chapters/test.md") -> Job:
+    return Job(
+        place=place, place_name=f"Place {place}", chapter="test", template=template,
+        output=f"places/{place}/test.ipynb", parameters={"place_code": place, "store": "../store"},
+    )  # fmt: skip
+
+
+def plan_of(*jobs: Job) -> Plan:
+    return Plan(places=[], chapters={}, chapters_by_type={}, jobs=list(jobs))
+
+
+def outputs(settings: Settings, j: Job) -> str:
+    notebook = json.loads((settings.book / j.output).read_text())
+    return "".join("".join(o.get("text", "")) for c in notebook["cells"] for o in c.get("outputs", []))
+
+
+def test_executes_then_reuses_unchanged_jobs(project: Settings) -> None:
+    jobs = [job("A"), job("B")]
+    first = execute_plan(project, plan_of(*jobs))
+    assert first == {"jobs": 2, "executed": 2, "reused": 0}
+    assert outputs(project, jobs[0]).strip() == "A store v1"
+    heading = json.loads((project.book / jobs[1].output).read_text())["cells"][0]["source"]
+    assert "# Test: Place B" in "".join(heading)
+    stamp = (project.book / jobs[0].output).stat().st_mtime_ns
+
+    second = execute_plan(project, plan_of(*jobs))
+    assert second == {"jobs": 2, "executed": 0, "reused": 2}
+    assert (project.book / jobs[0].output).stat().st_mtime_ns == stamp  # not rewritten
+
+
+def test_changed_parameters_template_or_store_re_execute(project: Settings) -> None:
+    a = job("A")
+    execute_plan(project, plan_of(a))
+    key = existing_key(project.book / a.output)
+
+    changed = Job(**{**a.to_dict(), "parameters": {**a.parameters, "place_code": "A2"}})
+    assert execute_plan(project, plan_of(changed))["executed"] == 1
+    assert outputs(project, changed).startswith("A2")
+
+    (project.root / "chapters" / "test.md").write_text(TEMPLATE.replace("# Test", "# Tested"))
+    assert execute_plan(project, plan_of(changed))["executed"] == 1
+
+    (project.store / "indicators.parquet").write_bytes(b"v2")
+    assert execute_plan(project, plan_of(changed))["executed"] == 1
+    assert existing_key(project.book / a.output) != key
+
+
+def test_failing_notebook_names_place_chapter_and_cell(project: Settings) -> None:
+    bad = job("Z", template="chapters/failing.md")
+    with pytest.raises(BuildError) as caught:
+        execute_plan(project, plan_of(bad))
+    message = str(caught.value)
+    assert "Place Z (Z)" in message and "chapter 'test'" in message
+    assert "cell 3" in message and "KeyError" in message and "no such indicator for Z" in message
+    assert not (project.book / bad.output).exists()  # nothing half-written where the site reads
+    assert (project.out / "failed" / bad.output).exists()  # kept for inspection
+
+
+def test_stale_notebooks_are_removed(project: Settings) -> None:
+    a, b = job("A"), job("B")
+    execute_plan(project, plan_of(a, b))
+    execute_plan(project, plan_of(a))
+    assert not (project.book / b.output).exists()
+    assert (project.book / a.output).exists()
