@@ -254,7 +254,7 @@ def _survey_inputs(inputs: Inputs, lookup: pd.DataFrame, indicator: dict) -> pd.
     out = pd.DataFrame(
         {
             "indicator_id": indicator["id"], "area_code": rows["area_code"].to_numpy(), "years": 1,
-            "period_end": rows["year"].to_numpy(), "sex": "Persons", "count": rows["value"].to_numpy(),
+            "period_end": rows["year"].to_numpy(), "sex": "Persons", "estimate": rows["value"].to_numpy(),
             "lower": rows["lower_95_0"].to_numpy(), "upper": rows["upper_95_0"].to_numpy(),
             "denominator": rows["respondents"].astype("float64").to_numpy(),
         }
@@ -277,15 +277,17 @@ def compute_store(inputs: Inputs, catalogue: list[dict]) -> pd.DataFrame:
         entries = [entry for entry in catalogue if entry["method"] == method]
         if method == "survey":
             frame = pd.concat([_survey_inputs(inputs, lookup, e) for e in entries], ignore_index=True)
-            result = frame.assign(value=frame["count"], lower_95_0=frame["lower"], upper_95_0=frame["upper"],
+            result = frame.assign(value=frame["estimate"], count=np.nan, lower_95_0=frame["lower"], upper_95_0=frame["upper"],
                                   lower_99_8=np.nan, upper_99_8=np.nan, statistic="Survey estimate",
                                   method="Published survey estimate and 95% limits")  # fmt: skip
-            result = result.drop(columns=["lower", "upper"])
+            result = result.drop(columns=["estimate", "lower", "upper"])
         else:
             frame = pd.concat([_inputs_for(inputs, lookup, e) for e in entries], ignore_index=True)
             result = _run_method(method, frame, by_id)
         results.append(result)
     store = pd.concat(results, ignore_index=True)
+    numeric = ["value", "lower_95_0", "upper_95_0", "lower_99_8", "upper_99_8", "count", "denominator"]
+    store[numeric] = store[numeric].astype("float64")
     store = _describe(store, inputs, by_id)
     store = add_comparisons(store, inputs.comparators)
     return finalise(store)

@@ -1,0 +1,172 @@
+"""The indicator store: areas, periods, methods, comparisons and small-number rules."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from jsna import disclosure, indicators
+from jsna.build import parquet_bytes
+from jsna.data import DataError, load_inputs
+from tests.conftest import ROOT, tiny_tables, write_tables
+
+CATALOGUE = ROOT / "data" / "indicators.yml"
+Z95 = 1.959963984540054
+
+
+def wilson(n: float, d: float, z: float = Z95) -> tuple[float, float]:
+    """Wilson score interval written out from the formula (Newcombe 1998), as proportions."""
+    p = n / d
+    centre = 2 * n + z * z
+    spread = z * math.sqrt(z * z + 4 * n * (1 - p))
+    return (centre - spread) / (2 * (d + z * z)), (centre + spread) / (2 * (d + z * z))
+
+
+def store_for(folder: Path, catalogue: list[dict] | None = None) -> pd.DataFrame:
+    inputs = load_inputs(folder, ROOT / "data" / "reference")
+    catalogue = catalogue or indicators.load_catalogue(CATALOGUE)
+    return indicators.finalise(disclosure.apply(indicators.compute_store(inputs, catalogue), catalogue))
+
+
+def row(store: pd.DataFrame, indicator: str, area: str, *, sex: str = "Persons", years: int = 1, end: int = 2020) -> pd.Series:
+    match = store.loc[
+        (store["indicator_id"] == indicator) & (store["area_code"] == area) & (store["sex"] == sex)
+        & (store["years"] == years) & (store["period_end"] == end)
+    ]  # fmt: skip
+    assert len(match) == 1, f"{indicator} {area} {sex} {years} {end}: {len(match)} rows"
+    return match.iloc[0]
+
+
+def test_proportion_counts_every_small_area_towards_its_ward_township_and_borough(tiny_data: Path) -> None:
+    store = store_for(tiny_data)
+    # 6 bands aged 65+ x 100 people x 2 sexes x 2 small areas out of 20 bands x 100 x 2 x 2.
+    for area in ("XW0000001", "XT0000001", "E08000027"):
+        r = row(store, "aged_65_plus", area)
+        assert (r["count"], r["denominator"]) == (2400, 8000)
+        assert r["value"] == pytest.approx(30.0, rel=1e-12)
+        low, high = wilson(2400, 8000)
+        assert r["lower_95_0"] == pytest.approx(100 * low, rel=1e-9)
+        assert r["upper_95_0"] == pytest.approx(100 * high, rel=1e-9)
+    # imd_decile filter: only the decile-1 small area counts.
+    assert row(store, "most_deprived_20pc", "E08000027")["count"] == 4000
+
+
+def test_practice_indicators_go_to_practice_network_and_borough(tiny_data: Path) -> None:
+    store = store_for(tiny_data)
+    diabetes = store.loc[store["indicator_id"] == "diabetes_prevalence"]
+    assert set(diabetes["area_type"]) == {"practice", "pcn", "borough"}
+    assert row(store, "diabetes_prevalence", "XN0000001", end=2020)["value"] == pytest.approx(100 * 300 / 3800, rel=1e-12)
+    assert row(store, "diabetes_prevalence", "XN0000001")["period"] == "2019/20"
+
+
+def test_store_columns_and_determinism(tiny_data: Path) -> None:
+    first, second = store_for(tiny_data), store_for(tiny_data)
+    assert list(first.columns) == indicators.STORE_COLUMNS
+    assert parquet_bytes(first) == parquet_bytes(second)
+
+
+@pytest.mark.parametrize(
+    "start,end,year_type,label",
+    [
+        (2020, 2020, "calendar", "2020"),
+        (2018, 2020, "calendar", "2018 - 20"),
+        (2020, 2020, "financial", "2019/20"),
+        (2018, 2020, "academic", "2017/18 - 19/20"),
+        (2008, 2010, "calendar", "2008 - 10"),
+    ],
+)
+def test_period_labels(start: int, end: int, year_type: str, label: str) -> None:
+    assert indicators.period_label(pd.Series([start]), pd.Series([end]), year_type).iloc[0] == label
+
+
+def test_pooling_keeps_only_complete_windows() -> None:
+    df = pd.DataFrame({"year": [2013, 2014, 2015, 2016], "x": [1.0, 2.0, 3.0, 4.0]})
+    pooled = indicators.pool_years(df, [1, 3], 2013, 2016)
+    three = pooled.loc[pooled["years"] == 3].groupby("period_end")["x"].sum()
+    assert three.to_dict() == {2015: 6.0, 2016: 9.0}
+    assert pooled.loc[pooled["years"] == 1].groupby("period_end")["x"].sum().to_dict() == {2013: 1, 2014: 2, 2015: 3, 2016: 4}
+
+
+def test_three_year_windows_of_a_crude_rate(tmp_path: Path) -> None:
+    tables = tiny_tables()
+    births, deaths, pop = [], [], []
+    for year, (b, d) in zip([2018, 2019, 2020], [(40, 1), (50, 0), (60, 2)]):
+        births.append(tables["births"].assign(year=year, live_births=b, term_live_births=b - 2, maternities=b))
+        deaths.append(pd.DataFrame([("XS0000002", year, "Male", "0", "other", "false", d)], columns=tables["deaths"].columns))
+        pop.append(tables["population"].assign(year=year))
+    tables.update(births=pd.concat(births), deaths=pd.concat(deaths).query("deaths > 0"), population=pd.concat(pop))
+    store = store_for(write_tables(tmp_path / "d", tables))
+    r = row(store, "infant_mortality", "E08000027", years=3, end=2020)
+    assert (r["count"], r["denominator"], r["period"]) == (3, 150, "2018 - 20")
+    assert r["value"] == pytest.approx(1000 * 3 / 150, rel=1e-12)
+    # Fewer than 10 events: exact Poisson limits (chi-squared), written out independently.
+    from scipy.stats import chi2
+
+    assert r["lower_95_0"] == pytest.approx(1000 * chi2.ppf(0.025, 6) / 2 / 150, rel=1e-9)
+    assert r["upper_95_0"] == pytest.approx(1000 * chi2.ppf(0.975, 8) / 2 / 150, rel=1e-9)
+
+
+def test_comparisons_with_england_and_parent(tiny_data: Path, copy_reference: Path) -> None:
+    comparators = pd.read_csv(copy_reference / "comparators.csv", dtype=str)
+    extra = pd.DataFrame(
+        [("aged_65_plus", "E92000001", "2020", "Persons", "18.4", "test"), ("aged_65_plus", "E12000005", "2020", "Persons", "30.5", "test")],
+        columns=comparators.columns,
+    )
+    pd.concat([comparators, extra]).to_csv(copy_reference / "comparators.csv", index=False)
+    inputs = load_inputs(tiny_data, copy_reference)
+    catalogue = [dict(e, polarity="RAG - Low is good") for e in indicators.load_catalogue(CATALOGUE) if e["id"] == "aged_65_plus"]
+    store = indicators.compute_store(inputs, catalogue)
+    borough = store.loc[store["area_code"] == "E08000027"].iloc[0]
+    # 30% (29.0 to 31.0) against England's 18.4: significantly higher, and low is good -> Worse.
+    assert (borough["england_value"], borough["compared_to_england"]) == (18.4, "Worse")
+    # The parent of the borough is the region (30.5, inside the interval): Similar.
+    assert (borough["parent_value"], borough["compared_to_parent"]) == (30.5, "Similar")
+    ward = store.loc[store["area_code"] == "XW0000001"].iloc[0]
+    assert ward["parent_code"] == "XT0000001" and ward["parent_value"] == pytest.approx(30.0)
+
+
+def test_hospital_counts_below_eight_are_suppressed_and_others_rounded() -> None:
+    store = pd.DataFrame(
+        {
+            "indicator_id": ["copd_admissions"] * 4 + ["aged_65_plus"],
+            "count": [0.0, 3.0, 8.0, 1234.0, 3.0],
+            "value": [0.0, 1.0, 2.0, 3.0, 4.0],
+            **{c: [1.0] * 5 for c in ["lower_95_0", "upper_95_0", "lower_99_8", "upper_99_8"]},
+            "note": [""] * 5,
+        }
+    )
+    catalogue = [{"id": "copd_admissions", "disclosure": "hospital"}, {"id": "aged_65_plus"}]
+    out = disclosure.apply(store, catalogue)
+    assert np.isnan(out.loc[1, ["count", "value", "lower_95_0", "upper_99_8"]].astype(float)).all()
+    assert out.loc[1, "note"].startswith("[c]")
+    assert out["count"].tolist()[2:] == [10.0, 1235.0, 3.0]  # rounded to 5; other indicators untouched
+    assert out.loc[0, "count"] == 0 and out.loc[0, "note"] == ""  # zero is not disclosive
+    assert out.loc[4, "value"] == 4.0
+
+
+def test_suppressed_values_never_reach_the_store(tiny_data: Path) -> None:
+    store = store_for(tiny_data)
+    copd = store.loc[store["indicator_id"] == "copd_admissions"]
+    assert copd["note"].str.startswith("[c]").all() and copd["count"].isna().all() and copd["value"].isna().all()
+
+
+def test_catalogue_is_valid_and_bad_entries_are_named(tmp_path: Path) -> None:
+    entries = indicators.load_catalogue(CATALOGUE)
+    assert len(entries) >= 10
+    broken = yaml.safe_load(CATALOGUE.read_text())
+    broken[2]["method"] = "median"
+    path = tmp_path / "indicators.yml"
+    path.write_text(yaml.safe_dump(broken))
+    with pytest.raises(DataError) as caught:
+        indicators.load_catalogue(path)
+    assert caught.value.row == 3 and caught.value.column == "method" and broken[2]["id"] in str(caught.value)
+    broken = yaml.safe_load(CATALOGUE.read_text())
+    broken[0]["numerator"]["column"] = "people"
+    path.write_text(yaml.safe_dump(broken))
+    with pytest.raises(DataError, match="no column 'people'"):
+        indicators.load_catalogue(path)
