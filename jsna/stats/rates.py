@@ -172,8 +172,12 @@ def _standard_weights(
             "standard_population must be None (ESP 2013), a column name, or a Series of weights indexed by age band"
         )
     require_columns(df, [age_band])
-    labels = df[age_band].astype("string").str.strip()
-    weights = labels.map(standard.astype(float)).to_numpy(dtype=float, na_value=np.nan)
+    # Look the labels up once per distinct label, not once per row.
+    codes, uniques = pd.factorize(df[age_band], use_na_sentinel=True)
+    labels = pd.Index(pd.Series(uniques, dtype="object").astype(str).str.strip())
+    position = pd.Index(standard.index.astype(str)).get_indexer(labels)
+    unique_weights = np.where(position >= 0, standard.to_numpy(dtype=float)[position], np.nan)
+    weights = np.where(codes >= 0, unique_weights[np.maximum(codes, 0)] if len(uniques) else np.nan, np.nan)
     unknown = np.isnan(weights)
     if unknown.any():
         first = df[age_band].iloc[int(np.flatnonzero(unknown)[0])]
