@@ -1,0 +1,874 @@
+"""Generate the synthetic demonstration data in ``data/demo/`` (see ``data/README.md``).
+
+The demonstration borough is shaped like Dudley (E08000027): its five townships and 24 wards,
+about 190 small areas, 43 GP practices in six primary care networks, years 2013 to 2022. Every
+number below the borough is invented; borough totals are calibrated to the published Dudley
+figures named in the ``*_TARGET`` constants (sources: OHID Fingertips extract of 29/09/2022 and
+ONS Census 2021, as quoted in the Dudley Health and Adult Social Care Scrutiny Committee papers,
+25 January 2023; see ``data/reference/``).
+
+Deprivation drives everything: each small area has a deprivation rank, and mortality, births,
+admissions, child weight, smoking in pregnancy and disease prevalence are all graded by it, so
+the inequalities the book reports are really in the data.
+
+The generator is deterministic: a fixed seed (one independent random stream per table family,
+so changing one table does not change the others), rows written in a fixed sorted order,
+fixed float formatting and gzip with ``mtime=0``. Running it twice gives the same bytes.
+
+Calibration: the mortality, admission, child weight and prevalence levels are *solved* here
+so that the expected borough values equal the targets; the counts are then drawn as Poisson or
+binomial variates, so the realised figures differ from the targets by sampling noise only.
+
+Usage: ``python scripts/make_demo_data.py [--out data/demo] [--seed 20230125]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import brentq, fsolve
+from scipy.special import expit
+
+# ---------------------------------------------------------------------------------------------
+# Fixed structure
+# ---------------------------------------------------------------------------------------------
+SEED = 20230125
+YEARS = np.arange(2013, 2023)
+SEXES = ("Male", "Female")
+AGE_BANDS = ("0", "1-4") + tuple(f"{a}-{a + 4}" for a in range(5, 90, 5)) + ("90+",)
+AGE_START = np.array([0, 1] + list(range(5, 95, 5)))
+AGE_WIDTH = np.array([1, 4] + [5] * 17 + [np.inf])
+AGE_MID = np.array([0.5, 3.0] + [a + 2.5 for a in range(5, 90, 5)] + [93.0])
+CAUSES = ("circulatory", "cancer", "respiratory", "digestive", "external", "mental_behavioural", "other")
+PREVENTABLE = ("false", "true")
+CONDITIONS = ("copd", "chd", "stroke", "self_harm", "alcohol_narrow", "falls", "hip_fracture", "child_injury")
+SCHOOL_YEARS = ("Reception", "Year 6")
+REGISTERS = ("diabetes", "chd", "hypertension", "copd", "depression")
+
+#: European Standard Population 2013, the 20 life-table bands (0-4 split 1,000 / 4,000).
+ESP2013 = np.array(
+    [1000, 4000, 5500, 5500, 5500, 6000, 6000, 6500, 7000, 7000, 7000, 7000, 6500, 6000, 5500, 5000, 4000, 2500, 1500, 1000],
+    dtype=float,
+)
+
+COUNTRY = ("E92000001", "England")
+REGION = ("E12000005", "West Midlands")
+BOROUGH = ("E08000027", "Dudley")
+
+#: Townships and their wards (Dudley's partnership structure), with an invented centre (km) used
+#: only to place small areas and practices, and a deprivation level per ward (0 = least deprived,
+#: 1 = most) that clusters deprivation plausibly.
+TOWNSHIPS = {
+    "Brierley Hill": (
+        (-3.0, 3.0),
+        {
+            "Brierley Hill": 0.72,
+            "Brockmoor and Pensnett": 0.86,
+            "Kingswinford North and Wall Heath": 0.26,
+            "Kingswinford South": 0.12,
+            "Wordsley": 0.34,
+        },
+    ),
+    "Dudley": (
+        (2.0, 3.5),
+        {
+            "Castle and Priory": 0.96,
+            "St James's": 0.76,
+            "St Thomas's": 0.92,
+            "Netherton, Woodside and St Andrews": 0.80,
+            "Quarry Bank and Dudley Wood": 0.64,
+        },
+    ),
+    "Halesowen": (
+        (4.0, -3.5),
+        {
+            "Belle Vale": 0.46,
+            "Halesowen North": 0.60,
+            "Halesowen South": 0.30,
+            "Hayley Green and Cradley South": 0.17,
+        },
+    ),
+    "North Dudley": (
+        (1.0, 8.5),
+        {
+            "Coseley East": 0.73,
+            "Gornal": 0.40,
+            "Sedgley": 0.20,
+            "Upper Gornal and Woodsetton": 0.62,
+        },
+    ),
+    "Stourbridge": (
+        (-3.0, -3.0),
+        {
+            "Amblecote": 0.45,
+            "Cradley and Wollescote": 0.56,
+            "Lye and Stourbridge North": 0.82,
+            "Norton": 0.10,
+            "Pedmore and Stourbridge East": 0.07,
+            "Wollaston and Stourbridge Town": 0.30,
+        },
+    ),
+}
+N_SMALL_AREAS = 192
+N_PRACTICES = 43
+#: Practices per network, in the order the networks are numbered.
+PCN_SIZES = (8, 7, 7, 7, 7, 7)
+PCN_LABELS = ("North", "North East", "South East", "South", "South West", "North West")
+#: IMD 2019 LSOA score at which each national decile starts (approximate), decile 1 first.
+IMD_DECILE_FLOOR = np.array([45.0, 34.2, 27.7, 22.7, 18.6, 15.1, 12.1, 9.4, 6.8, 0.5])
+IMD_DECILE_CEILING = np.array([75.0, 45.0, 34.2, 27.7, 22.7, 18.6, 15.1, 12.1, 9.4, 6.8])
+
+# ---------------------------------------------------------------------------------------------
+# Calibration targets (real Dudley figures) and their sources. "Census": ONS Census 2021;
+# "Fingertips": OHID Fingertips, extract 29/09/2022; both as quoted in the Dudley scrutiny
+# papers of 25 January 2023 (data/reference/). "Typical": a plausible level, not published there.
+# ---------------------------------------------------------------------------------------------
+POPULATION_2021_TARGET = 323_500  # Census
+UNDER_15_SHARE_TARGET = 0.18  # Census
+AGED_65_PLUS_SHARE_TARGET = 0.20  # Census
+REGISTERED_2022_TARGET = 331_000  # DIHC 2022 (population profile): 43 practices, 6 PCNs
+#: Share of the small areas in each national IMD decile: deciles 1-2 hold a quarter of the
+#: areas and so about a quarter of residents (typical).
+DECILE_SHARE = np.array([0.12, 0.13, 0.12, 0.11, 0.10, 0.10, 0.09, 0.09, 0.08, 0.06])
+
+LE_BIRTH_2020_TARGET = {"Male": 77.84, "Female": 81.84}  # Fingertips, 2020
+LE_65_2020_TARGET = {"Male": 17.48, "Female": 20.37}  # Fingertips, 2020
+SII_LE_BIRTH_TARGET = {"Male": 9.2, "Female": 8.6}  # Fingertips, 2018-20
+SII_LE_65_TARGET = {"Male": 5.3, "Female": 4.7}  # Fingertips, 2018-20
+INFANT_MORTALITY_TARGET = 4.29  # per 1,000 live births, Fingertips, 2018-20
+U75_PREVENTABLE_CANCER_DSR_TARGET = 62.88  # per 100,000, ESP2013, Fingertips, 2020
+
+#: Emergency admissions: (target, year the target refers to, rate basis). Fingertips where
+#: published in the source; falls, hip fracture and child injury are typical levels.
+ADMISSION_TARGETS = {
+    "copd": (479.22, 2020, "dsr"),  # 2019/20
+    "chd": (369.33, 2021, "dsr"),  # 2020/21
+    "stroke": (137.07, 2021, "dsr"),  # 2020/21
+    "self_harm": (151.97, 2021, "dsr"),  # 2020/21
+    "alcohol_narrow": (489.67, 2021, "dsr"),  # 2020/21
+    "falls": (2100.0, 2021, "dsr65"),  # per 100,000 aged 65+, ESP2013 65+ bands
+    "hip_fracture": (560.0, 2021, "dsr65"),  # per 100,000 aged 65+, ESP2013 65+ bands
+    "child_injury": (1000.0, 2021, "crude0_14"),  # 100 per 10,000 aged 0-14
+}
+
+YEAR6_EXCESS_WEIGHT_TARGET = 40.38  # %, Fingertips, 2017/18-2019/20
+RECEPTION_EXCESS_WEIGHT_TARGET = 25.47  # %, Fingertips, 2017/18-2019/20
+YEAR6_OBESE_TARGET = 24.0  # %, typical
+RECEPTION_OBESE_TARGET = 10.0  # %, typical
+
+LIVE_BIRTHS_PER_INFANT = 1.01  # live births in a year per resident aged 0 at mid-year (typical)
+TERM_LBW_TARGET = 0.030  # term babies under 2,500 g (typical)
+SMOKING_AT_DELIVERY_TARGET = 0.11  # 2020 (typical; KPI PI 2260 ran 6.8-11.5% in 2021-22)
+
+#: QOF register prevalence (%), year 2021 = 2020/21. Diabetes and CHD: Fingertips; the others
+#: typical levels.
+REGISTER_TARGETS_2021 = {"diabetes": 7.99, "chd": 4.03, "hypertension": 15.0, "copd": 2.3, "depression": 13.0}
+EMERGENCY_CANCER_2021_TARGET = 1770  # admissions, 2020/21 (OHID: 539 per 100,000; range 39-948)
+
+SURVEY_2021 = {"smoking": 16.90, "inactivity": 29.61}  # Fingertips, 2020/21 (published values)
+SURVEY_2013 = {"smoking": 20.0, "inactivity": 31.0}  # start of the synthetic trend
+
+# ---------------------------------------------------------------------------------------------
+# Modelling assumptions (invented, plausible)
+# ---------------------------------------------------------------------------------------------
+#: Borough age profile in 2021 (% of persons, before scaling to the three Census shares).
+AGE_PROFILE_2021 = np.array(
+    [1.1, 4.5, 6.0, 6.2, 5.6, 5.3, 5.9, 6.3, 6.2, 5.9, 6.3, 6.9, 6.9, 6.2, 5.5, 5.6, 4.0, 2.7, 1.7, 0.8]
+)
+#: Share of each age band that is male.
+MALE_SHARE = np.array(
+    [0.512, 0.512, 0.512, 0.512, 0.515, 0.505, 0.500, 0.495, 0.495, 0.495, 0.495, 0.493, 0.493, 0.490, 0.485, 0.475,
+     0.460, 0.430, 0.380, 0.290]
+)
+#: Annual growth of each age band, used to project back from 2021 and on to 2022 (ageing).
+AGE_GROWTH = np.array(
+    [-0.012, -0.008, 0.004, 0.012, 0.002, -0.010, 0.002, 0.010, 0.006, -0.016, -0.014, 0.008, 0.016, 0.008, -0.006,
+     0.022, 0.012, 0.008, 0.016, 0.026]
+)
+#: How strongly deprivation makes an area younger (log-scale tilt per unit of rank).
+YOUTH_TILT = 0.7
+
+#: Mortality per person-year, England-like shape (bands 1-4 .. 90+; band 0 comes from births).
+MORTALITY_BASE = {
+    "Male": np.array([0, 12, 7, 9, 28, 45, 55, 75, 105, 155, 235, 350, 540, 850, 1350, 2150, 3600, 6300, 11500, 24000]) / 1e5,
+    "Female": np.array([0, 10, 6, 7, 13, 18, 25, 38, 60, 95, 155, 235, 350, 540, 860, 1400, 2400, 4400, 8500, 20000]) / 1e5,
+}
+INFANT_SEX_RATIO = {"Male": 1.2, "Female": 1.0}  # boys' infant mortality relative to girls'
+INFANT_GRADIENT = 0.8  # log infant mortality per unit of deprivation rank
+BIRTH_SEX_SHARE = {"Male": 0.513, "Female": 0.487}
+#: Mortality relative to 2020 (calibration year): stalled improvement in the 2010s, COVID in 2020-21.
+MORTALITY_YEAR = dict(zip(YEARS.tolist(), [1.00, 0.97, 0.99, 0.98, 0.98, 0.97, 0.95, 1.00, 0.99, 0.98]))
+#: Shape of the deprivation gradient by age within the under-65 and 65+ groups (band 0 unused).
+GRADIENT_SHAPE = np.array([0.0, 0.6, 0.6, 0.6] + [1.0] * 10 + [1.0, 1.0, 0.9, 0.8, 0.7, 0.6])
+AREA_MORTALITY_SD = 0.08  # unexplained small-area variation (log scale)
+
+#: Share of deaths by cause (columns in CAUSES order) for age groups starting at these ages.
+CAUSE_AGE_STARTS = (0, 1, 15, 35, 55, 75, 85)
+CAUSE_SHARES = np.array(
+    [
+        [0.02, 0.01, 0.03, 0.02, 0.04, 0.00, 0.88],
+        [0.05, 0.20, 0.08, 0.03, 0.25, 0.01, 0.38],
+        [0.08, 0.12, 0.04, 0.05, 0.50, 0.08, 0.13],
+        [0.20, 0.32, 0.06, 0.12, 0.15, 0.05, 0.10],
+        [0.24, 0.43, 0.11, 0.07, 0.02, 0.02, 0.11],
+        [0.26, 0.28, 0.15, 0.04, 0.01, 0.09, 0.17],
+        [0.27, 0.13, 0.17, 0.03, 0.02, 0.18, 0.20],
+    ]
+)
+#: Extra deprivation gradient of each cause's share (log scale per unit of rank).
+CAUSE_GRADIENT = np.array([0.1, -0.1, 0.5, 0.6, 0.4, 0.2, 0.0])
+#: Share of under-75 deaths considered preventable, by cause (cancer is solved for the target).
+PREVENTABLE_SHARE = np.array([0.75, np.nan, 0.55, 0.70, 0.85, 0.60, 0.15])
+
+PRETERM_BY_RANK = (0.055, 0.085)  # preterm share, least / most deprived areas (term ~93%)
+LBW_GRADIENT = 0.7  # log-odds per unit of rank
+SMOKING_DELIVERY_GRADIENT = 2.6  # log-odds per unit of rank
+SMOKING_DELIVERY_YEAR = 0.055  # fall in log-odds per year
+TWIN_EXCESS = 0.016  # live births beyond maternities (multiple births)
+STILLBIRTH = 0.004  # maternities with no live birth
+
+#: Emergency admissions: relative rate by age band, male:female ratio, deprivation gradient.
+ADMISSION_AGE = {
+    "copd": [0, 0, 0, 0, 0, 0, 0, 0, 0.5, 2, 6, 15, 35, 70, 120, 190, 270, 340, 380, 360],
+    "chd": [0, 0, 0, 0, 0, 0, 0, 0.3, 1, 3, 8, 18, 35, 55, 80, 110, 140, 170, 190, 180],
+    "stroke": [0, 0, 0, 0, 0.1, 0.1, 0.2, 0.3, 0.6, 1.2, 2.5, 5, 9, 16, 28, 48, 80, 125, 170, 190],
+    "self_harm": [0, 0, 0, 12, 60, 45, 32, 28, 26, 24, 20, 16, 11, 7, 5, 4, 4, 5, 5, 5],
+    "alcohol_narrow": [0, 0, 0, 0.2, 2, 4, 6, 9, 13, 17, 21, 24, 25, 24, 22, 19, 15, 11, 7, 4],
+    "falls": [0] * 14 + [1, 1.8, 3.5, 7, 12, 18],
+    "hip_fracture": [0] * 14 + [1, 2, 4.5, 9, 16, 26],
+    "child_injury": [1.5, 1.3, 0.7, 0.9] + [0] * 16,
+}
+ADMISSION_MALE_RATIO = {
+    "copd": 1.1, "chd": 2.2, "stroke": 1.25, "self_harm": 0.6, "alcohol_narrow": 1.9, "falls": 0.7,
+    "hip_fracture": 0.55, "child_injury": 1.3,
+}
+ADMISSION_GRADIENT = {
+    "copd": 1.6, "chd": 0.9, "stroke": 0.6, "self_harm": 1.1, "alcohol_narrow": 1.1, "falls": 0.4,
+    "hip_fracture": 0.3, "child_injury": 0.7,
+}
+#: Admissions relative to the pre-pandemic level: +1% a year to 2019/20, the pandemic year
+#: 2020/21 (year 2021) lower, recovery in 2021/22.
+ADMISSION_TREND = 0.01
+ADMISSION_PANDEMIC = {
+    "copd": 0.60, "chd": 0.85, "stroke": 0.95, "self_harm": 0.95, "alcohol_narrow": 0.95, "falls": 0.90,
+    "hip_fracture": 1.00, "child_injury": 0.80,
+}
+ADMISSION_2022 = 0.97
+
+MEASURED_SHARE = 0.95  # share of the school-year cohort measured
+CHILD_WEIGHT_GRADIENT = {"Reception": 0.55, "Year 6": 0.60}  # log-odds per unit of rank
+OBESE_GRADIENT = 0.45  # log-odds of obese among excess weight, per unit of rank
+#: Change in log-odds per year (Year 6 rising) and the pandemic jump of 2020/21.
+CHILD_WEIGHT_TREND = {"Reception": 0.0, "Year 6": 0.012}
+CHILD_WEIGHT_2021 = {"Reception": 0.15, "Year 6": 0.18}
+
+#: GP registration: distance decay (km), practice size spread, age tilt of practice lists,
+#: smallest share kept, extra registrations by age (list inflation: moved-away young adults).
+CATCHMENT_KM = 1.0
+PRACTICE_SIZE_SD = 0.5
+PRACTICE_AGE_TILT_SD = 0.25
+MIN_REGISTRATION_SHARE = 0.02
+LIST_INFLATION_AGE = np.where((AGE_START >= 20) & (AGE_START < 35), 1.05, 1.0)
+
+#: Relative register prevalence by age band, deprivation gradient, practice variation,
+#: prevalence relative to 2021 in each year, and the ages the register covers.
+REGISTER_AGE = {
+    "diabetes": [0, 0, 0, 0.1, 0.3, 0.5, 0.8, 1.2, 2, 3.2, 5, 7, 9.5, 12, 14, 16, 17, 17, 15, 12],
+    "chd": [0, 0, 0, 0, 0, 0, 0, 0.05, 0.2, 0.5, 1.2, 2.5, 4.5, 7, 10, 13, 16, 19, 21, 22],
+    "hypertension": [0, 0, 0, 0, 0.2, 0.5, 1, 2, 4, 7, 11, 17, 24, 32, 40, 48, 55, 60, 62, 62],
+    "copd": [0, 0, 0, 0, 0, 0, 0, 0.1, 0.3, 0.7, 1.3, 2.4, 3.8, 5.5, 7, 8.5, 9.5, 10, 9.5, 8],
+    "depression": [0, 0, 0, 0, 12, 16, 17, 17, 16, 15, 15, 14, 13, 12, 10, 9, 9, 9, 9, 9],
+}
+REGISTER_GRADIENT = {"diabetes": 0.7, "chd": 0.45, "hypertension": 0.20, "copd": 1.0, "depression": 0.35}
+REGISTER_PRACTICE_SD = {"diabetes": 0.12, "chd": 0.12, "hypertension": 0.08, "copd": 0.18, "depression": 0.20}
+REGISTER_TREND = {  # borough prevalence relative to 2021, 2013..2022
+    "diabetes": [0.85, 0.87, 0.89, 0.91, 0.93, 0.95, 0.97, 0.99, 1.00, 1.03],
+    "chd": [1.09, 1.08, 1.07, 1.06, 1.05, 1.04, 1.02, 1.01, 1.00, 0.99],
+    "hypertension": [0.96, 0.965, 0.97, 0.975, 0.98, 0.985, 0.99, 0.995, 1.00, 1.01],
+    "copd": [0.95, 0.955, 0.96, 0.965, 0.97, 0.975, 0.98, 0.99, 1.00, 1.01],
+    "depression": [0.50, 0.55, 0.60, 0.66, 0.72, 0.79, 0.86, 0.93, 1.00, 1.07],
+}
+#: Share of each age band the register covers (17+: three-fifths of 15-19; 18+: two-fifths).
+REGISTER_COVERS = {
+    "diabetes": np.where(AGE_START >= 20, 1.0, np.where(AGE_START == 15, 0.6, 0.0)),
+    "chd": np.ones(20),
+    "hypertension": np.ones(20),
+    "copd": np.ones(20),
+    "depression": np.where(AGE_START >= 20, 1.0, np.where(AGE_START == 15, 0.4, 0.0)),
+}
+EMERGENCY_CANCER_AGE = [10, 10, 10, 10, 15, 15, 30, 30, 80, 80, 250, 250, 600, 600, 1200, 1200, 1900, 1900, 2200, 2200]
+EMERGENCY_CANCER_GRADIENT = 0.5
+EMERGENCY_CANCER_PRACTICE_SD = 0.2
+
+SURVEY_RESPONDENTS = (400, 600)
+SURVEY_2022_CHANGE = {"smoking": -0.6, "inactivity": -0.4}  # points, 2021 to 2022
+#: Year-to-year jitter of the other years' estimates around the trend (points): smaller than the
+#: sampling error, so that the demonstration trend stays readable.
+SURVEY_JITTER = 0.8
+
+
+# ---------------------------------------------------------------------------------------------
+# Life table (Chiang II, PHE conventions) used to calibrate mortality
+# ---------------------------------------------------------------------------------------------
+def life_expectancy(deaths: np.ndarray, population: np.ndarray, start: int = 0) -> float:
+    """Life expectancy at the start of band ``start``: Chiang II, a0 = 0.1, final L = l/M."""
+    m = deaths / population
+    n, a = AGE_WIDTH[:-1], np.where(AGE_START[:-1] == 0, 0.1, 0.5)
+    q = np.append(n * m[:-1] / (1 + n * (1 - a) * m[:-1]), 1.0)
+    l = np.concatenate([[1.0], np.cumprod(1 - q)[:-1]])
+    d = l * q
+    big_l = np.append(n * (l[:-1] - d[:-1]) + a * n * d[:-1], l[-1] / m[-1])
+    t = np.cumsum(big_l[::-1])[::-1]
+    return float(t[start] / l[start])
+
+
+def slope_index(values: np.ndarray, population: np.ndarray) -> float:
+    """Slope index of inequality: weighted regression on cumulative population midpoints.
+
+    ``values`` are ordered most deprived first; the result is least minus most deprived.
+    """
+    share = population / population.sum()
+    rank = np.cumsum(share) - share / 2
+    mean_rank = np.sum(share * rank)
+    mean_value = np.sum(share * values)
+    return float(np.sum(share * (rank - mean_rank) * (values - mean_value)) / np.sum(share * (rank - mean_rank) ** 2))
+
+
+# ---------------------------------------------------------------------------------------------
+# The borough
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class SmallAreas:
+    """Internal description of the small areas (index order = code order)."""
+
+    code: np.ndarray
+    ward: np.ndarray  # index into the ward list
+    township: np.ndarray  # index into the township list
+    xy: np.ndarray  # invented coordinates, km
+    latent: np.ndarray  # latent deprivation, used only to rank
+    rank: np.ndarray  # deprivation rank in (0, 1), 1 = most deprived
+
+
+def streams(seed: int) -> dict[str, np.random.Generator]:
+    """One independent random stream per table family."""
+    names = ("geography", "deprivation", "population", "births", "mortality", "admissions", "child_weight",
+             "practices", "registers", "practice_admissions", "survey")
+    children = np.random.SeedSequence(seed).spawn(len(names))
+    return {name: np.random.default_rng(child) for name, child in zip(names, children)}
+
+
+def make_geography(rng: np.random.Generator) -> tuple[pd.DataFrame, SmallAreas]:
+    """Country, region, borough, townships, wards and small areas (practices are added later)."""
+    rows = [(COUNTRY[0], COUNTRY[1], "country", ""), (REGION[0], REGION[1], "region", COUNTRY[0]),
+            (BOROUGH[0], BOROUGH[1], "borough", REGION[0])]
+    ward_names, ward_level, ward_township, ward_xy = [], [], [], []
+    for t, (township, (centre, wards)) in enumerate(TOWNSHIPS.items()):
+        rows.append((f"XT{t + 1:07d}", township, "township", BOROUGH[0]))
+        angles = np.linspace(0, 2 * np.pi, len(wards), endpoint=False) + rng.uniform(0, 2 * np.pi)
+        for w, (ward, level) in enumerate(wards.items()):
+            ward_names.append(ward)
+            ward_level.append(level)
+            ward_township.append(t)
+            ward_xy.append(np.array(centre) + 1.8 * np.array([np.cos(angles[w]), np.sin(angles[w])]))
+    for w, ward in enumerate(ward_names):
+        rows.append((f"XW{w + 1:07d}", ward, "ward", f"XT{ward_township[w] + 1:07d}"))
+
+    # Small areas per ward: 8 on average, 7 to 9.
+    per_ward = np.full(len(ward_names), N_SMALL_AREAS // len(ward_names))
+    extra = rng.permutation(len(ward_names))
+    per_ward[extra[:6]] += 1
+    per_ward[extra[6:12]] -= 1
+    ward_of_area = np.repeat(np.arange(len(ward_names)), per_ward)
+    n = len(ward_of_area)
+    code = np.array([f"XS{i + 1:07d}" for i in range(n)])
+    number = np.concatenate([np.arange(1, k + 1) for k in per_ward])
+    for i in range(n):
+        w = ward_of_area[i]
+        rows.append((code[i], f"{ward_names[w]} {number[i]:03d}", "small_area", f"XW{w + 1:07d}"))
+
+    xy = np.array(ward_xy)[ward_of_area] + rng.normal(0, 0.6, size=(n, 2))
+    latent = np.array(ward_level)[ward_of_area] + rng.normal(0, 0.2, size=n)
+    order = np.argsort(np.argsort(latent))
+    rank = (order + 0.5) / n
+    areas = SmallAreas(code, ward_of_area, np.array(ward_township)[ward_of_area], xy, latent, rank)
+    geography = pd.DataFrame(rows, columns=["area_code", "area_name", "area_type", "parent_code"])
+    return geography, areas
+
+
+def make_deprivation(rng: np.random.Generator, areas: SmallAreas) -> pd.DataFrame:
+    """IMD score and national decile: the latent deprivation ranks areas onto a national-like scale."""
+    n = len(areas.code)
+    counts = np.floor(DECILE_SHARE * n).astype(int)
+    counts[np.argsort(-(DECILE_SHARE * n - counts))[: n - counts.sum()]] += 1
+    decile = np.repeat(np.arange(1, 11), counts)  # most deprived first
+    # Within each decile, scores spread between its floor and ceiling, ordered by latent deprivation.
+    score = np.empty(n)
+    start = 0
+    for d, k in enumerate(counts):
+        position = np.sort(rng.uniform(0, 1, k))[::-1]
+        score[start : start + k] = IMD_DECILE_FLOOR[d] + position * (IMD_DECILE_CEILING[d] - IMD_DECILE_FLOOR[d])
+        start += k
+    by_deprivation = np.argsort(-areas.latent)  # most deprived first
+    imd_score = np.empty(n)
+    imd_decile = np.empty(n, dtype=int)
+    imd_score[by_deprivation] = score
+    imd_decile[by_deprivation] = decile
+    return pd.DataFrame({"area_code": areas.code, "imd_score": np.round(imd_score, 3), "imd_decile": imd_decile})
+
+
+def make_population(rng: np.random.Generator, areas: SmallAreas) -> np.ndarray:
+    """Residents by small area, year, sex and age band (array [area, year, sex, age]).
+
+    2021 matches the Census total and age shares; areas are younger the more deprived they
+    are; other years are projected with age-specific growth (ageing) and an area trend.
+    """
+    n = len(areas.code)
+    profile = AGE_PROFILE_2021.copy()
+    for group, share in ((AGE_START < 15, UNDER_15_SHARE_TARGET), (AGE_START >= 65, AGED_65_PLUS_SHARE_TARGET)):
+        profile[group] *= share / profile[group].sum()
+    middle = (AGE_START >= 15) & (AGE_START < 65)
+    profile[middle] *= (1 - UNDER_15_SHARE_TARGET - AGED_65_PLUS_SHARE_TARGET) / profile[middle].sum()
+    borough = POPULATION_2021_TARGET * np.stack([profile * MALE_SHARE, profile * (1 - MALE_SHARE)])  # [sex, age]
+
+    totals = np.clip(rng.lognormal(np.log(POPULATION_2021_TARGET / n), 0.17, n), 1250, 2650)
+    for _ in range(20):
+        totals = np.clip(totals * POPULATION_2021_TARGET / totals.sum(), 1250, 2650)
+
+    youth = np.select([AGE_START < 15, AGE_START < 35, AGE_START < 55, AGE_START < 65], [1.0, 0.5, 0.0, -0.5], -1.0)
+    tilt = np.exp(YOUTH_TILT * np.outer(areas.rank - 0.5, youth))  # [area, age]
+    expected = totals[:, None, None] * tilt[:, None, :] * rng.lognormal(0, 0.06, size=(n, 2, 20))
+    for _ in range(50):  # iterative proportional fitting to area totals and borough age-sex totals
+        expected *= (borough / expected.sum(axis=0))[None]
+        expected *= (totals / expected.sum(axis=(1, 2)))[:, None, None]
+
+    area_trend = np.clip(rng.normal(0.0, 0.004, n), -0.009, 0.009)
+    years = YEARS - 2021
+    growth = np.exp(years[None, :, None, None] * (AGE_GROWTH[None, None, None, :] + area_trend[:, None, None, None]))
+    noise = rng.lognormal(0, 0.02, size=(n, len(YEARS), 2, 20))
+    population = np.rint(expected[:, None] * growth * noise).astype(np.int64)
+    per_area = population.sum(axis=(2, 3))
+    if per_area.min() < 1000 or per_area.max() > 3000:
+        raise RuntimeError(f"small-area populations {per_area.min()}-{per_area.max()} outside 1,000-3,000")
+    return population
+
+
+def make_births(rng: np.random.Generator, population: np.ndarray, areas: SmallAreas) -> tuple[pd.DataFrame, np.ndarray]:
+    """Live births and their outcomes by small area and year; returns the table and the births array."""
+    n, y = population.shape[:2]
+    rank = areas.rank[:, None]
+    live = rng.poisson(population[:, :, :, 0].sum(axis=2) * LIVE_BIRTHS_PER_INFANT)
+    preterm = PRETERM_BY_RANK[0] + (PRETERM_BY_RANK[1] - PRETERM_BY_RANK[0]) * rank
+    term = rng.binomial(live, np.broadcast_to(1 - preterm, (n, y)))
+    lbw_odds = _centred_logit(TERM_LBW_TARGET, LBW_GRADIENT, areas.rank)
+    term_lbw = rng.binomial(term, np.broadcast_to(expit(lbw_odds)[:, None], (n, y)))
+    maternities = live - rng.binomial(live, TWIN_EXCESS) + rng.poisson(STILLBIRTH * live)
+    smoking_odds = _centred_logit(SMOKING_AT_DELIVERY_TARGET, SMOKING_DELIVERY_GRADIENT, areas.rank)
+    smoking_odds = smoking_odds[:, None] - SMOKING_DELIVERY_YEAR * (YEARS[None, :] - 2020)
+    smoking = rng.binomial(maternities, expit(smoking_odds))
+    columns = {"live_births": live, "term_live_births": term, "term_low_birth_weight": term_lbw,
+               "maternities": maternities, "smoking_at_delivery": smoking}
+    return tidy(areas.code, [], columns), live
+
+
+def _centred_logit(mean: float, gradient: float, rank: np.ndarray) -> np.ndarray:
+    """Log-odds graded by deprivation rank whose average probability over ``rank`` is ``mean``."""
+    intercept = brentq(lambda a: expit(a + gradient * (rank - 0.5)).mean() - mean, -20, 20)
+    return intercept + gradient * (rank - 0.5)
+
+
+# ---------------------------------------------------------------------------------------------
+# Mortality
+# ---------------------------------------------------------------------------------------------
+def _year_index(year: int) -> int:
+    return int(year - YEARS[0])
+
+
+def _local_deciles(areas: SmallAreas) -> np.ndarray:
+    """Local deprivation decile of each small area, 1 = most deprived tenth of the borough's areas."""
+    order = np.argsort(-areas.rank)
+    decile = np.empty(len(order), dtype=int)
+    decile[order] = np.arange(len(order)) * 10 // len(order) + 1
+    return decile
+
+
+def infant_rate(births, areas) -> float:
+    """Girls' infant mortality rate (per live birth) that makes the 2018-20 borough rate the target."""
+    pooled = slice(_year_index(2018), _year_index(2020) + 1)
+    relative = sum(share * INFANT_SEX_RATIO[sex] for sex, share in BIRTH_SEX_SHARE.items())
+    gradient = np.exp(INFANT_GRADIENT * (areas.rank - 0.5))
+    weighted = np.sum(births[:, pooled] * gradient[:, None]) * relative
+    return INFANT_MORTALITY_TARGET / 1000 * births[:, pooled].sum() / weighted
+
+
+def expected_deaths(params, s, population, births, infant, areas, area_effect) -> np.ndarray:
+    """Expected deaths [area, year, age] for sex ``s``.
+
+    ``params`` = (scale under 65, scale 65+, deprivation gradient under 65, gradient 65+); band 0
+    is infant deaths: live births x infant rate, with its own deprivation gradient.
+    """
+    sex = SEXES[s]
+    scale_young, scale_old, grad_young, grad_old = params
+    old = AGE_START >= 65
+    gradient = np.where(old, grad_old, grad_young) * GRADIENT_SHAPE
+    multiplier = np.exp(np.outer(areas.rank - 0.5, gradient)) * area_effect[:, None]  # [area, age]
+    year = np.array([MORTALITY_YEAR[int(v)] for v in YEARS])
+    rates = MORTALITY_BASE[sex] * np.where(old, scale_old, scale_young)
+    expected = population[:, :, s, :] * rates[None, None, :] * multiplier[:, None, :] * year[None, :, None]
+    expected[:, :, 0] = births * BIRTH_SEX_SHARE[sex] * infant * INFANT_SEX_RATIO[sex] * np.exp(INFANT_GRADIENT * (areas.rank - 0.5))[:, None]
+    return expected
+
+
+def calibrate_mortality(population, births, infant, areas, area_effect) -> dict[str, np.ndarray]:
+    """Solve, for each sex, the mortality levels and deprivation gradients that hit the targets.
+
+    Four unknowns, four targets (expected values): LE at birth and at 65 in 2020, and the slope
+    index of inequality in LE at birth and at 65 across the borough's local deprivation deciles,
+    2018-20 pooled.
+    """
+    decile = _local_deciles(areas)
+    y2020 = _year_index(2020)
+    pooled = slice(_year_index(2018), _year_index(2020) + 1)
+    band_65 = int(np.flatnonzero(AGE_START == 65)[0])
+    solved = {}
+    for s, sex in enumerate(SEXES):
+        pop = population[:, :, s, :]
+        decile_pop = [pop[decile == d][:, pooled].sum(axis=(0, 1)) for d in range(1, 11)]
+        decile_weight = np.array([p.sum() for p in decile_pop])
+        targets = np.array([LE_BIRTH_2020_TARGET[sex], LE_65_2020_TARGET[sex], SII_LE_BIRTH_TARGET[sex], SII_LE_65_TARGET[sex]])
+
+        def achieved(x, s=s, pop=pop, decile_pop=decile_pop, decile_weight=decile_weight):
+            params = (np.exp(x[0]), np.exp(x[1]), x[2], x[3])
+            expected = expected_deaths(params, s, population, births, infant, areas, area_effect)
+            deaths_2020, pop_2020 = expected[:, y2020].sum(axis=0), pop[:, y2020].sum(axis=0)
+            decile_deaths = [expected[decile == d][:, pooled].sum(axis=(0, 1)) for d in range(1, 11)]
+            out = [life_expectancy(deaths_2020, pop_2020, k) for k in (0, band_65)]
+            for k in (0, band_65):
+                values = np.array([life_expectancy(dd, pp, k) for dd, pp in zip(decile_deaths, decile_pop)])
+                out.append(slope_index(values, decile_weight))
+            return np.array(out)
+
+        x = fsolve(lambda x: achieved(x) - targets, np.array([0.0, 0.0, 0.8, 0.5]), xtol=1e-10)
+        if not np.allclose(achieved(x), targets, atol=1e-4):
+            raise RuntimeError(f"mortality calibration failed for {sex}: {achieved(x)} vs {targets}")
+        solved[sex] = np.array([np.exp(x[0]), np.exp(x[1]), x[2], x[3]])
+    return solved
+
+
+def make_mortality(rng, population, births, areas) -> pd.DataFrame:
+    """Deaths by small area, year, sex, age band, cause and preventable flag (non-zero rows)."""
+    area_effect = rng.lognormal(0, AREA_MORTALITY_SD, len(areas.code))
+    area_effect /= area_effect.mean()
+    infant = infant_rate(births, areas)
+    params = calibrate_mortality(population, births, infant, areas, area_effect)
+    expected = np.stack(
+        [expected_deaths(params[sex], s, population, births, infant, areas, area_effect) for s, sex in enumerate(SEXES)],
+        axis=2,
+    )  # [area, year, sex, age]
+
+    # Cause shares by age, tilted by deprivation, then split under-75 deaths into preventable or not.
+    group = np.searchsorted(CAUSE_AGE_STARTS, AGE_START, side="right") - 1
+    shares = CAUSE_SHARES[group][None] * np.exp(np.outer(areas.rank - 0.5, CAUSE_GRADIENT))[:, None, :]  # [area, age, cause]
+    shares /= shares.sum(axis=2, keepdims=True)
+    by_cause = expected[..., None] * shares[:, None, None, :, :]  # [area, year, sex, age, cause]
+
+    under_75 = AGE_START < 75
+    preventable = np.where(np.isnan(PREVENTABLE_SHARE), 0.0, PREVENTABLE_SHARE)
+    esp = ESP2013[under_75] / ESP2013[under_75].sum()
+    y2020 = _year_index(2020)
+    cancer = by_cause[:, y2020, :, :, CAUSES.index("cancer")].sum(axis=(0, 1))[under_75]
+    pop = population[:, y2020].sum(axis=(0, 1))[under_75]
+    preventable[CAUSES.index("cancer")] = U75_PREVENTABLE_CANCER_DSR_TARGET / 1e5 / np.sum(esp * cancer / pop)
+    if not 0 < preventable[CAUSES.index("cancer")] < 1:
+        raise RuntimeError(f"preventable share of under-75 cancer deaths is {preventable[1]:.2f}: cause shares too low")
+    prevent = np.where(under_75[:, None], preventable[None, :], 0.0)  # [age, cause]
+    split = np.stack([by_cause * (1 - prevent), by_cause * prevent], axis=-1)
+    deaths = rng.poisson(split)
+    return tidy(areas.code, BY_SEX_AGE + [("cause", CAUSES), ("preventable", PREVENTABLE)], {"deaths": deaths}, "deaths")
+
+
+def tidy(codes, dims, columns: dict[str, np.ndarray], nonzero: str | None = None) -> pd.DataFrame:
+    """Arrays shaped [area, year, *dims] as one tidy table, rows in array order (so sorted).
+
+    ``dims`` is a list of (column name, labels); with ``nonzero``, only the cells where that
+    column is positive are kept (events tables store non-zero rows only).
+    """
+    shape = next(iter(columns.values())).shape
+    keep = columns[nonzero].ravel() > 0 if nonzero else np.ones(int(np.prod(shape)), dtype=bool)
+    index = [i[keep] for i in np.indices(shape).reshape(len(shape), -1)]
+    table = {"area_code": np.asarray(codes)[index[0]], "year": YEARS[index[1]]}
+    for (column, labels), positions in zip(dims, index[2:]):
+        table[column] = np.asarray(labels)[positions]
+    for column, values in columns.items():
+        table[column] = values.ravel()[keep]
+    return pd.DataFrame(table)
+
+
+BY_SEX_AGE = [("sex", SEXES), ("age_band", AGE_BANDS)]
+
+
+# ---------------------------------------------------------------------------------------------
+# Admissions and child weight
+# ---------------------------------------------------------------------------------------------
+def _rate_of(counts: np.ndarray, population: np.ndarray, basis: str) -> float:
+    """Borough rate per 100,000 from counts and population by [sex, age]."""
+    if basis == "crude0_14":
+        ages = AGE_START < 15
+        return 1e5 * counts[:, ages].sum() / population[:, ages].sum()
+    ages = AGE_START >= 65 if basis == "dsr65" else np.ones(20, dtype=bool)
+    weights = ESP2013[ages] / ESP2013[ages].sum()
+    return 1e5 * np.sum(weights * counts[:, ages].sum(axis=0) / population[:, ages].sum(axis=0))
+
+
+def make_admissions(rng, population, areas) -> pd.DataFrame:
+    """Emergency admissions by small area, year, sex, age band and condition (non-zero rows)."""
+    expected = np.zeros(population.shape + (len(CONDITIONS),))
+    years = YEARS - 2020
+    for c, condition in enumerate(CONDITIONS):
+        trend = np.exp(ADMISSION_TREND * np.minimum(years, 0))
+        trend = np.where(YEARS == 2021, ADMISSION_PANDEMIC[condition], np.where(YEARS == 2022, ADMISSION_2022, trend))
+        sex = np.array([ADMISSION_MALE_RATIO[condition], 1.0])
+        gradient = np.exp(ADMISSION_GRADIENT[condition] * (areas.rank - 0.5))
+        rate = np.outer(sex, ADMISSION_AGE[condition])  # [sex, age]
+        cell = population * rate[None, None] * gradient[:, None, None, None] * trend[None, :, None, None]
+        target, year, basis = ADMISSION_TARGETS[condition]
+        t = _year_index(year)
+        cell *= target / _rate_of(cell[:, t].sum(axis=0), population[:, t].sum(axis=0), basis)
+        expected[..., c] = cell
+    admissions = rng.poisson(expected)
+    return tidy(areas.code, BY_SEX_AGE + [("condition", CONDITIONS)], {"admissions": admissions}, "admissions")
+
+
+def make_child_weight(rng, population, areas) -> pd.DataFrame:
+    """Reception and Year 6 children measured, with excess weight and obese, by small area and year."""
+    n, y = population.shape[:2]
+    counts = {name: np.zeros((n, y, len(SCHOOL_YEARS)), dtype=np.int64) for name in ("measured", "excess_weight", "obese")}
+    targets = {"Reception": (RECEPTION_EXCESS_WEIGHT_TARGET, RECEPTION_OBESE_TARGET, "5-9"),
+               "Year 6": (YEAR6_EXCESS_WEIGHT_TARGET, YEAR6_OBESE_TARGET, "10-14")}
+    pooled = (YEARS >= 2018) & (YEARS <= 2020)
+    for k, school_year in enumerate(SCHOOL_YEARS):
+        excess_target, obese_target, band = targets[school_year]
+        cohort = np.rint(population[:, :, :, AGE_BANDS.index(band)].sum(axis=2) / 5).astype(np.int64)
+        measured = rng.binomial(cohort, MEASURED_SHARE)
+        shift = CHILD_WEIGHT_TREND[school_year] * (YEARS - 2019) + np.where(YEARS == 2021, CHILD_WEIGHT_2021[school_year], 0)
+        shift = np.where(YEARS == 2022, CHILD_WEIGHT_2021[school_year] / 2 + CHILD_WEIGHT_TREND[school_year] * 3, shift)
+        grade = CHILD_WEIGHT_GRADIENT[school_year] * (areas.rank - 0.5)
+        weights = measured[:, pooled]
+
+        def pooled_share(a, grade=grade, shift=shift):
+            p = expit(a + grade[:, None] + shift[None, :])
+            return np.sum(p[:, pooled] * weights) / weights.sum()
+
+        a_excess = brentq(lambda a: pooled_share(a) - excess_target / 100, -10, 10)
+        p_excess = expit(a_excess + grade[:, None] + shift[None, :])
+        obese_grade = OBESE_GRADIENT * (areas.rank - 0.5)
+        a_obese = brentq(
+            lambda a: np.sum((p_excess * expit(a + obese_grade[:, None]))[:, pooled] * weights) / weights.sum()
+            - obese_target / 100,
+            -10, 10,
+        )
+        excess = rng.binomial(measured, p_excess)
+        obese = rng.binomial(excess, np.broadcast_to(expit(a_obese + obese_grade[:, None]), (n, y)))
+        counts["measured"][..., k], counts["excess_weight"][..., k], counts["obese"][..., k] = measured, excess, obese
+    return tidy(areas.code, [("school_year", SCHOOL_YEARS)], counts)
+
+
+# ---------------------------------------------------------------------------------------------
+# GP practices
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class Practices:
+    code: np.ndarray
+    pcn: np.ndarray  # index into the networks
+    shares: np.ndarray  # [area, practice, age]: share of an area's residents of that age registered there
+    registered: np.ndarray  # [practice, year, sex, age]
+    rank: np.ndarray  # registration-weighted deprivation rank of each practice's patients
+
+
+def make_practices(rng, population, areas) -> tuple[pd.DataFrame, Practices]:
+    """43 practices in 6 networks; each draws patients from nearby small areas across ward lines."""
+    n = len(areas.code)
+    weight_2021 = population[:, _year_index(2021)].sum(axis=(1, 2)).astype(float)
+    host = rng.choice(n, size=N_PRACTICES, replace=False, p=weight_2021 / weight_2021.sum())
+    xy = areas.xy[host] + rng.normal(0, 0.2, size=(N_PRACTICES, 2))
+    size = rng.lognormal(0, PRACTICE_SIZE_SD, N_PRACTICES)
+    tilt = rng.normal(0, PRACTICE_AGE_TILT_SD, N_PRACTICES)
+
+    # Networks: angular sectors around the borough centre, starting at north, clockwise.
+    centre = areas.xy.mean(axis=0)
+    bearing = np.degrees(np.arctan2(xy[:, 0] - centre[0], xy[:, 1] - centre[1]))
+    order = np.argsort((bearing + 360 + 360 / len(PCN_SIZES) / 2) % 360)
+    pcn = np.empty(N_PRACTICES, dtype=int)
+    pcn[order] = np.repeat(np.arange(len(PCN_SIZES)), PCN_SIZES)
+    # Number the practices in network order, then by bearing: practice k+1 is order[k].
+    xy, size, tilt, pcn = xy[order], size[order], tilt[order], pcn[order]
+    code = np.array([f"XP{k + 1:05d}" for k in range(N_PRACTICES)])
+
+    distance = np.linalg.norm(areas.xy[:, None, :] - xy[None, :, :], axis=2)  # [area, practice]
+    age_score = (AGE_MID - 40) / 25
+    attraction = size[None, :, None] * np.exp(-distance / CATCHMENT_KM)[:, :, None] * np.exp(np.outer(tilt, age_score))[None]
+    shares = attraction / attraction.sum(axis=1, keepdims=True)
+    shares = np.where(shares < MIN_REGISTRATION_SHARE, 0.0, shares)
+    shares /= shares.sum(axis=1, keepdims=True)
+
+    expected = np.einsum("aysg,apg->pysg", population.astype(float), shares) * LIST_INFLATION_AGE
+    expected *= REGISTERED_2022_TARGET / expected[:, _year_index(2022)].sum()
+    registered = np.rint(expected * rng.lognormal(0, 0.01, expected.shape)).astype(np.int64)
+    patients = np.einsum("asg,apg->ap", population[:, _year_index(2021)].astype(float), shares)
+    rank = (patients * areas.rank[:, None]).sum(axis=0) / patients.sum(axis=0)
+
+    rows = [(f"XN{k + 1:07d}", f"Dudley {PCN_LABELS[k]} PCN (demo)", "pcn", BOROUGH[0]) for k in range(len(PCN_SIZES))]
+    rows += [(code[k], f"Practice {k + 1:02d} (demo)", "practice", f"XN{pcn[k] + 1:07d}") for k in range(N_PRACTICES)]
+    geography = pd.DataFrame(rows, columns=["area_code", "area_name", "area_type", "parent_code"])
+    return geography, Practices(code, pcn, shares, registered, rank)
+
+
+def make_registers(rng, practices: Practices) -> pd.DataFrame:
+    """QOF-style registers by practice, year and condition, graded by age mix and deprivation."""
+    persons = practices.registered.sum(axis=2).astype(float)  # [practice, year, age]
+    t2021 = _year_index(2021)
+    shape = persons.shape[:2] + (len(REGISTERS),)
+    counts = {"register": np.zeros(shape, dtype=np.int64), "list_size": np.zeros(shape, dtype=np.int64)}
+    for c, condition in enumerate(REGISTERS):
+        covers = REGISTER_COVERS[condition]
+        list_size = np.rint((persons * covers).sum(axis=2)).astype(np.int64)  # [practice, year]
+        expected_cases = (persons * covers * np.array(REGISTER_AGE[condition], dtype=float)).sum(axis=2)
+        relative = expected_cases / list_size
+        practice_effect = rng.normal(0, REGISTER_PRACTICE_SD[condition], len(practices.code))
+        effect = np.exp(REGISTER_GRADIENT[condition] * (practices.rank - 0.5) + practice_effect)
+        prevalence = relative * effect[:, None] * np.array(REGISTER_TREND[condition])[None, :]
+        achieved_2021 = np.sum(prevalence[:, t2021] * list_size[:, t2021]) / list_size[:, t2021].sum()
+        prevalence *= REGISTER_TARGETS_2021[condition] / 100 / achieved_2021
+        counts["register"][..., c] = rng.binomial(list_size, np.clip(prevalence, 0, 1))
+        counts["list_size"][..., c] = list_size
+    return tidy(practices.code, [("condition", REGISTERS)], counts)
+
+
+def make_practice_admissions(rng, practices: Practices) -> pd.DataFrame:
+    """Emergency admissions with cancer by registered practice and year (non-zero rows)."""
+    persons = practices.registered.sum(axis=2).astype(float)
+    effect = np.exp(EMERGENCY_CANCER_GRADIENT * (practices.rank - 0.5)
+                    + rng.normal(0, EMERGENCY_CANCER_PRACTICE_SD, len(practices.code)))
+    expected = (persons * np.array(EMERGENCY_CANCER_AGE, dtype=float)).sum(axis=2) * effect[:, None]
+    expected *= EMERGENCY_CANCER_2021_TARGET / expected[:, _year_index(2021)].sum()
+    admissions = rng.poisson(expected)[..., None]
+    return tidy(practices.code, [("condition", ("emergency_cancer",))], {"admissions": admissions}, "admissions")
+
+
+# ---------------------------------------------------------------------------------------------
+# Survey
+# ---------------------------------------------------------------------------------------------
+def wilson_limits(p: float, n: int, z: float = 1.959964) -> tuple[float, float]:
+    """Wilson score 95% interval of a proportion ``p`` from ``n`` respondents."""
+    centre = p + z**2 / (2 * n)
+    half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2))
+    return (centre - half) / (1 + z**2 / n), (centre + half) / (1 + z**2 / n)
+
+
+def make_survey(rng) -> pd.DataFrame:
+    """Borough survey estimates: adult smoking and physical inactivity, with Wilson 95% limits.
+
+    The 2021 (2020/21) values are the published Dudley estimates; the other years jitter around a
+    straight-line trend from 2013 to 2021 (then a small fall to 2022).
+    """
+    rows = []
+    for year in YEARS:
+        for measure in ("smoking", "inactivity"):
+            respondents = int(rng.integers(SURVEY_RESPONDENTS[0], SURVEY_RESPONDENTS[1] + 1))
+            if year == 2021:
+                value = SURVEY_2021[measure]
+            else:
+                if year < 2021:
+                    truth = SURVEY_2013[measure] + (SURVEY_2021[measure] - SURVEY_2013[measure]) * (year - 2013) / 8
+                else:
+                    truth = SURVEY_2021[measure] + SURVEY_2022_CHANGE[measure]
+                value = truth + rng.normal(0, SURVEY_JITTER)
+            lower, upper = wilson_limits(value / 100, respondents)
+            rows.append((BOROUGH[0], int(year), measure, respondents, round(value, 2), round(100 * lower, 2), round(100 * upper, 2)))
+    return pd.DataFrame(rows, columns=["area_code", "year", "measure", "respondents", "value", "lower_95_0", "upper_95_0"])
+
+
+# ---------------------------------------------------------------------------------------------
+# Putting it together
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class Demo:
+    tables: dict[str, pd.DataFrame]
+    areas: SmallAreas
+    practices: Practices
+
+
+#: File name of each table (long tables gzipped, as data/README.md names them).
+FILES = {
+    "geography": "geography.csv",
+    "deprivation": "deprivation.csv",
+    "population": "population.csv.gz",
+    "deaths": "deaths.csv.gz",
+    "births": "births.csv",
+    "admissions": "admissions.csv.gz",
+    "child_weight": "child_weight.csv",
+    "practice_population": "practice_population.csv.gz",
+    "registers": "registers.csv",
+    "practice_admissions": "practice_admissions.csv",
+    "survey": "survey.csv",
+}
+
+
+def generate(seed: int = SEED) -> Demo:
+    """Every demonstration table, in memory."""
+    rng = streams(seed)
+    geography, areas = make_geography(rng["geography"])
+    deprivation = make_deprivation(rng["deprivation"], areas)
+    population = make_population(rng["population"], areas)
+    births, live = make_births(rng["births"], population, areas)
+    deaths = make_mortality(rng["mortality"], population, live, areas)
+    admissions = make_admissions(rng["admissions"], population, areas)
+    child_weight = make_child_weight(rng["child_weight"], population, areas)
+    practice_geography, practices = make_practices(rng["practices"], population, areas)
+    registers = make_registers(rng["registers"], practices)
+    practice_admissions = make_practice_admissions(rng["practice_admissions"], practices)
+    survey = make_survey(rng["survey"])
+    tables = {
+        "geography": pd.concat([geography, practice_geography], ignore_index=True),
+        "deprivation": deprivation,
+        "population": tidy(areas.code, BY_SEX_AGE, {"population": population}),
+        "deaths": deaths,
+        "births": births,
+        "admissions": admissions,
+        "child_weight": child_weight,
+        "practice_population": tidy(practices.code, BY_SEX_AGE, {"registered": practices.registered}),
+        "registers": registers,
+        "practice_admissions": practice_admissions,
+        "survey": survey,
+    }
+    return Demo(tables, areas, practices)
+
+
+def write(tables: dict[str, pd.DataFrame], out: Path) -> None:
+    """Write every table with fixed formatting; gzip without a timestamp so bytes are reproducible."""
+    out.mkdir(parents=True, exist_ok=True)
+    for name, table in tables.items():
+        path = out / FILES[name]
+        compression = {"method": "gzip", "mtime": 0} if path.suffix == ".gz" else None
+        table.to_csv(path, index=False, lineterminator="\n", float_format="%.3f" if name == "deprivation" else "%.2f",
+                     compression=compression, encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent.parent / "data" / "demo")
+    parser.add_argument("--seed", type=int, default=SEED)
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    demo = generate(args.seed)
+    write(demo.tables, args.out)
+    rows = ", ".join(f"{name} {len(table):,}" for name, table in demo.tables.items())
+    print(f"wrote {args.out} in {time.perf_counter() - started:.1f} s: {rows}")
+
+
+if __name__ == "__main__":
+    main()
