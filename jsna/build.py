@@ -23,7 +23,7 @@ import shutil
 import subprocess
 import sys
 import time
-from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +34,7 @@ import jsna
 from jsna import disclosure, indicators, profiles
 from jsna.data import load_inputs
 from jsna.plan import PLACE_TYPE_TITLES, Job, Plan, make_plan
+from jsna.text import place_name
 
 log = logging.getLogger("jsna.build")
 
@@ -229,15 +230,16 @@ def place_parts(plan: Plan) -> list[dict]:
 def place_page(plan: Plan, place) -> str:
     """A place's hub page: what it is and links to its chapters."""
     type_words = {"borough": "the borough", "township": "a township", "ward": "an electoral ward", "pcn": "a primary care network"}
-    lines = [f"# {place.name}", "", f"{place.name} is {type_words[place.type]} ({place.code}).", ""]
+    name = place_name(place.name, place.type)
+    lines = [f"# {name}", "", f"{place.name} is {type_words[place.type]} ({place.code}).", ""]
     children = [p for p in plan.places_with_pages() if p.parent == place.code]
     lines += ["## Chapters", ""]
     for job in plan.jobs_for(place):
         chapter = plan.chapters[job.chapter]
         lines.append(f"- [{chapter.title}](./{job.chapter}.ipynb): {chapter.description}")
     if children:
-        lines += ["", "## Places within " + place.name, ""]
-        lines += [f"- [{child.name}](/{child.folder}/index.md)" for child in children]
+        lines += ["", "## Places within " + name, ""]
+        lines += [f"- [{place_name(child.name, child.type)}](/{child.folder}/index.md)" for child in children]
     lines += ["", "```{tableofcontents}", "```", ""]
     return "\n".join(lines)
 
@@ -328,7 +330,7 @@ def execute_plan(settings: Settings, plan: Plan) -> dict[str, int]:
     with ProcessPoolExecutor(max_workers=min(settings.workers, len(todo))) as pool:
         pending = {pool.submit(execute_job, job, *args, key) for job, key in todo}
         while pending:
-            done, pending = wait(pending, return_when=FIRST_EXCEPTION)
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
                 error = future.exception()
                 if error is not None:

@@ -16,6 +16,7 @@ import pandas as pd
 import yaml
 
 from jsna.data import DataError
+from jsna.text import place_name
 
 #: Where executed notebooks find the indicator store: they run in the book folder, and the
 #: store is its sibling (``<out>/book`` and ``<out>/store``).
@@ -178,7 +179,7 @@ def make_plan(
     jobs = [
         Job(
             place=place.code,
-            place_name=place.name,
+            place_name=place_name(place.name, place.type),
             chapter=chapter_id,
             template=chapters[chapter_id].template,
             output=f"{place.folder}/{chapter_id}.ipynb",

@@ -21,6 +21,14 @@ COMPARISON_WORDS = {
 SEX_WORDS = {"Male": "men", "Female": "women", "Persons": "people"}
 
 
+PLACE_SUFFIX = {"township": " township", "ward": " ward"}
+
+
+def place_name(name: str, area_type: str) -> str:
+    """A place's name as the book writes it: "Dudley" (borough), "Dudley township", "Gornal ward"."""
+    return name + PLACE_SUFFIX.get(area_type, "")
+
+
 def number(value: float, unit: str = "", decimals: int | None = None) -> str:
     """A figure as a reader sees it: thousands separated, sensible decimals, "%" attached."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -53,8 +61,8 @@ def finding(row: pd.Series, *, subject: str | None = None) -> str:
     who = f" for {SEX_WORDS[row['sex']]}" if row["sex"] != "Persons" else ""
     if pd.isna(row["value"]):
         reason = "it is not published" if str(row.get("note", "")).startswith("[c]") else "it could not be calculated"
-        return f"{title}{who} in {row['area_name']} is not shown for {row['period']}: {reason}."
-    sentence = f"{title}{who} in {row['area_name']} was {number(row['value'], row['unit'])} in {row['period']}"
+        return f"{title}{who} in {place_name(row['area_name'], row['area_type'])} is not shown for {row['period']}: {reason}."
+    sentence = f"{title}{who} in {place_name(row['area_name'], row['area_type'])} was {number(row['value'], row['unit'])} in {row['period']}"
     phrase = comparison_phrase(row.get("compared_to_england"), "England", row.get("england_value"), row["unit"])
     if phrase:
         sentence += f", {phrase}"

@@ -42,7 +42,9 @@ class Store:
         return self.geography.loc[code]
 
     def name(self, code: str) -> str:
-        return str(self.place(code)["area_name"])
+        """The place's name as the book writes it ("Dudley township" is not "Dudley")."""
+        place = self.place(code)
+        return text.place_name(str(place["area_name"]), str(place["area_type"]))
 
     def rows(self, indicator_id: str, code: str, *, sex: str = "Persons", years: int | None = None) -> pd.DataFrame:
         """All periods of one indicator for one place, oldest first (longest window if not given)."""

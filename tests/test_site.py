@@ -1,0 +1,147 @@
+"""Smoke build of the real pipeline for the borough and one township, then real-browser checks.
+
+The build runs exactly as `make book` does (validation, store, papermill, Jupyter Book), on the
+committed demonstration data, into a temporary folder. The browser tests open the pages in
+headless Debian chromium (installed by `make test`) through Playwright and check that every
+chart has rendered and that no request leaves the machine.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import re
+import shutil
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.smoke
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+def first_township() -> dict:
+    places = yaml.safe_load((ROOT / "parameters" / "places.yml").read_text())["places"]
+    return next(p for p in places if p["type"] == "township")
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("build")
+    township = first_township()["code"]
+    command = [sys.executable, "-m", "jsna", "build", "--out", str(out), "--no-progress", "--places", "E08000027", township]
+    result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, f"build failed:\n{result.stdout}\n{result.stderr}"
+    assert "2 notebooks (2 executed, 0 reused)" in result.stdout
+    return out
+
+
+def test_site_has_start_page_place_pages_and_chapters(site: Path) -> None:
+    html = site / "html"
+    index = (html / "index.html").read_text()
+    assert "Joint Strategic Needs Assessment" in index
+    assert "synthetic" in index.lower()
+    township = first_township()
+    folder = f"township/{re.sub(r'[^a-z0-9]+', '-', township['name'].lower()).strip('-')}"
+    for page in ("borough/dudley/index.html", "borough/dudley/population.html", f"{folder}/population.html"):
+        assert (html / page).exists(), page
+    page = (html / f"{folder}/population.html").read_text()
+    assert f"Population: {township['name']}" in page
+    assert page.count('class="jsna-chart"') == 3
+    assert page.count("<details") >= 3 and "Download the data (CSV)" in page
+    assert "synthetic demonstration data" in page  # the banner is on every page
+
+
+def test_no_page_references_anything_outside_the_site(site: Path) -> None:
+    pattern = re.compile(r'(?:src|href)="(https?:)?//[^"]+\.(?:js|css|woff2?|ttf)', re.I)
+    for page in (site / "html").rglob("*.html"):
+        assert not pattern.search(page.read_text()), f"{page} loads a third-party file"
+    assert (site / "html" / "_static" / "vendor" / "vega-embed.min.js").exists()
+
+
+def test_downloads_hold_the_store(site: Path) -> None:
+    published = pd.read_csv(site / "html" / "downloads" / "indicators.csv")
+    store = pd.read_parquet(site / "store" / "indicators.parquet")
+    assert len(published) == len(store) > 0
+    assert {"indicator_id", "area_code", "value", "lower_95_0", "upper_99_8", "compared_to_england"} <= set(published.columns)
+
+
+def test_rebuild_without_changes_executes_nothing(site: Path) -> None:
+    township = first_township()["code"]
+    command = [sys.executable, "-m", "jsna", "build", "--out", str(site), "--no-progress", "--places", "E08000027", township]
+    result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    assert "(0 executed, 2 reused)" in result.stdout
+
+
+# --------------------------------------------------------------------------------------------
+# In a real browser
+# --------------------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def server(site: Path):
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site / "html"))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail("chromium is not installed: run `make test`, which installs Debian's chromium")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.mark.browser
+def test_charts_render_in_chromium(site: Path, server: str, browser) -> None:
+    page = browser.new_page()
+    requests: list[str] = []
+    errors: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.goto(f"{server}/borough/dudley/population.html", wait_until="networkidle")
+    page.wait_for_selector(".jsna-chart svg", timeout=20_000)
+    charts = page.locator(".jsna-chart")
+    assert charts.count() == 3
+    for i in range(charts.count()):
+        chart = charts.nth(i)
+        assert chart.locator("svg").count() == 1, f"chart {i} did not render"
+        marks = chart.locator("svg path, svg rect, svg line").count()
+        assert marks > 10, f"chart {i} has only {marks} marks"
+        assert chart.get_attribute("aria-label")
+    assert not errors, errors
+    outside = [url for url in requests if not url.startswith(server) and not url.startswith("data:")]
+    assert not outside, f"requests left the site: {outside}"
+    page.close()
+
+
+@pytest.mark.browser
+def test_start_page_navigates_to_township_chapter(site: Path, server: str, browser) -> None:
+    township = first_township()
+    page = browser.new_page()
+    page.goto(f"{server}/index.html", wait_until="networkidle")
+    assert "demonstration" in page.locator("body").inner_text().lower()
+    page.locator("nav.bd-links a", has_text=township["name"]).first.click()
+    page.wait_for_load_state("networkidle")
+    page.locator("article a", has_text="Population").first.click()
+    page.wait_for_selector(".jsna-chart svg", timeout=20_000)
+    assert township["name"] in page.locator("h1").first.inner_text()
+    page.close()
