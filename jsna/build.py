@@ -305,8 +305,21 @@ def execute_job(job: Job, root: str, book: str, failed: str, key: str) -> str:
     except Exception as error:  # kernel died, bad template: still name the job
         tmp.unlink(missing_ok=True)
         raise BuildError(f"notebook failed: place {job.place_name} ({job.place}), chapter {job.chapter!r}: {error}") from None
+    hide_injected_parameters(tmp)
     os.replace(tmp, output)
     return job.output
+
+
+def hide_injected_parameters(path: Path) -> None:
+    """Readers do not need papermill's injected parameters cell; reviewers see it in the notebook."""
+    import nbformat
+
+    notebook = nbformat.read(path, as_version=4)
+    for cell in notebook.cells:
+        tags = cell.metadata.setdefault("tags", [])
+        if "injected-parameters" in tags and "remove-cell" not in tags:
+            tags.append("remove-cell")
+    nbformat.write(notebook, path)
 
 
 def execute_plan(settings: Settings, plan: Plan) -> dict[str, int]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import html
 import json
+import textwrap
 import urllib.parse
 
 import altair as alt
@@ -43,6 +44,11 @@ def _theme() -> dict:
 
 
 alt.theme.register("jsna", enable=True)(lambda: alt.theme.ThemeConfig(_theme()))
+
+
+def chart_title(text: str, subtitle: str = "", width: int = 68) -> alt.Title:
+    """A chart title that states the finding, wrapped so that it is never clipped."""
+    return alt.Title(textwrap.wrap(text, width), subtitle=textwrap.wrap(subtitle, width + 14) if subtitle else alt.Undefined)
 
 
 def _block_id(spec: str, name: str) -> str:
@@ -136,7 +142,7 @@ def pyramid(place: pd.DataFrame, comparator: pd.DataFrame, *, title: str, subtit
     line = base.transform_filter(alt.datum.series == comparator_label).mark_line(
         color=COMPARATOR_COLOUR, strokeDash=[4, 2], point=alt.OverlayMarkDef(shape="diamond", size=30, color=COMPARATOR_COLOUR)
     ).encode(detail="sex:N")
-    return alt.layer(bars, line).properties(title=alt.Title(title, subtitle=subtitle), width=520, height=380)
+    return alt.layer(bars, line).properties(title=chart_title(title, subtitle), width=520, height=380)
 
 
 def ranked_bars(data: pd.DataFrame, *, title: str, subtitle: str, unit: str, benchmark: float | None, benchmark_label: str) -> alt.LayerChart:
@@ -162,7 +168,7 @@ def ranked_bars(data: pd.DataFrame, *, title: str, subtitle: str, unit: str, ben
         layers.append(
             alt.Chart(reference).mark_text(align="left", dx=4, dy=-6, fontSize=11).encode(x="value:Q", y=alt.value(0), text="label:N")
         )
-    return alt.layer(*layers).properties(title=alt.Title(title, subtitle=subtitle), width=480, height=max(120, 28 * len(data)))
+    return alt.layer(*layers).properties(title=chart_title(title, subtitle), width=480, height=max(120, 28 * len(data)))
 
 
 def trend(data: pd.DataFrame, *, title: str, subtitle: str, unit: str) -> alt.LayerChart:
@@ -178,7 +184,7 @@ def trend(data: pd.DataFrame, *, title: str, subtitle: str, unit: str) -> alt.La
     labels = alt.Chart(last).mark_text(align="left", dx=6, fontSize=11).encode(
         x="period:O", y="value:Q", text="series:N", color=alt.Color("series:N", legend=None)
     )
-    return alt.layer(line, labels).properties(title=alt.Title(title, subtitle=subtitle), width=480, height=260)
+    return alt.layer(line, labels).properties(title=chart_title(title, subtitle), width=430, height=260)
 
 
 def deprivation_bars(data: pd.DataFrame, *, title: str, subtitle: str) -> alt.Chart:
@@ -189,4 +195,4 @@ def deprivation_bars(data: pd.DataFrame, *, title: str, subtitle: str) -> alt.Ch
         y=alt.Y("share:Q", title="% of residents"),
         color=alt.Color("series:N", title=None, scale=alt.Scale(range=[PLACE_COLOUR, "#9a9a9a"])),
         tooltip=["series:N", "imd_decile:O", alt.Tooltip("share:Q", format=".1f")],
-    ).properties(title=alt.Title(title, subtitle=subtitle), width=480, height=260)  # fmt: skip
+    ).properties(title=chart_title(title, subtitle), width=480, height=260)  # fmt: skip
