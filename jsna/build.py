@@ -287,6 +287,8 @@ def execute_job(job: Job, root: str, book: str, failed: str, key: str) -> str:
         papermill.execute_notebook(
             notebook, str(tmp), parameters=job.parameters, cwd=book, progress_bar=False, log_output=False,
             kernel_name="python3", report_mode=False,
+            # The kernel's own start-up warnings are noise in the build log; its errors still show.
+            extra_arguments=["--IPKernelApp.log_level=ERROR"],
         )  # fmt: skip
     except PapermillExecutionError as error:
         kept = Path(failed) / job.output
