@@ -162,10 +162,93 @@ def bench_dsr() -> dict:
     return report("dsr", len(df), ours_s, theirs_s, max_relative_difference(ours, theirs, "area", column_pairs()))
 
 
+LE_TARGET_S = 2.0
+SII_AREAS = 1_000
+SII_REPETITIONS = 100_000
+SII_TARGET_S = 10.0
+
+
+def timing_report(name: str, rows: int, seconds: float, target_s: float, sane: bool, note: str) -> dict:
+    """Line for a method with no PHStatsMethods equivalent: time against an absolute target."""
+    speed_ok = seconds < target_s
+    print(
+        f"{name:<16} rows={rows:>7,}  jsna={seconds * 1000:9.1f} ms  target < {target_s:g} s "
+        f"[{'met' if speed_ok else 'NOT met'}]  limits bracket values [{'yes' if sane else 'NO'}]  ({note})"
+    )
+    return {"name": name, "rows": rows, "jsna_s": seconds, "phsm_s": float("nan"), "ratio": float("nan"),
+            "max_rel": float("nan"), "speed_ok": speed_ok, "equal_ok": sane}
+
+
+def bench_life_expectancy() -> dict:
+    """10,000 areas x 20 age bands (0, 1-4, ..., 90+); target under 2 seconds.
+
+    PHStatsMethods has no life expectancy; accuracy is tested in tests/test_stats_life_expectancy.py.
+    """
+    from jsna.stats.life_expectancy import AGE_BANDS as LE_BANDS
+    from jsna.stats.life_expectancy import life_expectancy
+
+    rng = np.random.default_rng(SEED + 3)
+    n_bands = len(LE_BANDS)
+    shares = np.array([0.011, 0.045, 0.06, 0.058, 0.056, 0.062, 0.068, 0.067, 0.064, 0.062,
+                       0.068, 0.07, 0.066, 0.058, 0.055, 0.052, 0.036, 0.027, 0.017, 0.008])
+    death_rate = np.geomspace(1e-4, 0.24, n_bands)
+    death_rate[0] = 4e-3  # infant mortality
+    totals = rng.uniform(20_000, 400_000, N_AREAS)
+    population = np.maximum(1, np.round(totals[:, None] * shares * rng.uniform(0.8, 1.2, (N_AREAS, n_bands))))
+    deaths = rng.poisson(population * death_rate * rng.uniform(0.7, 1.4, (N_AREAS, 1)))
+    deaths[:, -1] = np.maximum(deaths[:, -1], 1)
+    df = pd.DataFrame({"area": np.repeat(area_codes(), n_bands), "age_band": np.tile(LE_BANDS, N_AREAS),
+                       "deaths": deaths.ravel(), "population": population.ravel()})
+
+    seconds, out = timed(lambda: life_expectancy(df, "deaths", "population", group_by="area"), 3)
+    shown = out.dropna(subset=["value"])
+    sane = bool(len(shown) > 0.9 * len(out)) and bool(
+        ((shown["lower_99_8"] <= shown["lower_95_0"]) & (shown["lower_95_0"] <= shown["value"])
+         & (shown["value"] <= shown["upper_95_0"]) & (shown["upper_95_0"] <= shown["upper_99_8"])).all()
+    )
+    return timing_report("life_expectancy", len(df), seconds, LE_TARGET_S, sane,
+                         "no PHStatsMethods equivalent; accuracy in tests/test_stats_life_expectancy.py")
+
+
+def bench_sii() -> dict:
+    """1,000 areas x 10 deciles, 100,000 simulations for the limits; target under 10 seconds.
+
+    Also times (for information) rates sampled log-normally without transform, the R default for
+    rates, where the draws cannot be combined before the refit.
+    """
+    from jsna.stats.inequality import sii
+
+    rng = np.random.default_rng(SEED + 4)
+    n = SII_AREAS * 10
+    slope = rng.normal(10, 3, SII_AREAS)
+    base = rng.uniform(70, 80, SII_AREAS)
+    decile = np.tile(np.arange(1, 11), SII_AREAS)
+    value = np.repeat(base, 10) + np.repeat(slope, 10) * (decile - 0.5) / 10 + rng.normal(0, 0.8, n)
+    df = pd.DataFrame({"area": np.repeat(area_codes(SII_AREAS), 10), "decile": decile,
+                       "population": rng.integers(4_000, 30_000, n), "value": value, "se": rng.uniform(0.4, 1.6, n)})
+    df["rate"] = rng.uniform(400, 900, n)
+    df["lower"], df["upper"] = df["rate"] * 0.9, df["rate"] * 1.11
+
+    seconds, out = timed(lambda: sii(df, "decile", "population", "value", se="se", group_by="area",
+                                     repetitions=SII_REPETITIONS, seed=SEED))
+    sane = bool(
+        ((out["sii_lower_99_8"] <= out["sii_lower_95_0"]) & (out["sii_lower_95_0"] <= out["sii"])
+         & (out["sii"] <= out["sii_upper_95_0"]) & (out["sii_upper_95_0"] <= out["sii_upper_99_8"])).all()
+    )
+    result = timing_report("sii", len(df), seconds, SII_TARGET_S, sane,
+                           f"{SII_REPETITIONS:,} simulations; no PHStatsMethods equivalent")
+    rate_s, _ = timed(lambda: sii(df, "decile", "population", "rate", lower="lower", upper="upper",
+                                  value_type="rate", group_by="area", repetitions=SII_REPETITIONS, seed=SEED))
+    print(f"{'sii (rates)':<16} rows={len(df):>7,}  jsna={rate_s * 1000:9.1f} ms  "
+          "(log-normal sampling, transform=False; for information)")
+    return result
+
+
 def main() -> list[dict]:
     print(f"jsna.stats vs PHStatsMethods {importlib.metadata.version('PHStatsMethods')}: {N_AREAS:,} areas, seed {SEED}")
     print(f"targets: at least {TARGET_SPEEDUP:g}x faster, values and limits equal to {TARGET_RELATIVE:g} relative\n")
     results = [bench_proportion(), bench_crude_rate(), bench_dsr()]
+    results += [bench_life_expectancy(), bench_sii()]
     met = all(r["speed_ok"] and r["equal_ok"] for r in results)
     print(f"\nall targets {'met' if met else 'NOT met'}")
     return results
