@@ -370,6 +370,11 @@ def remove_stale(settings: Settings, plan: Plan) -> None:
 # --------------------------------------------------------------------------------------------
 # Stage 4: Jupyter Book, and the downloads
 # --------------------------------------------------------------------------------------------
+#: Appended to Jupyter Book's generated conf.py. sphinx-thebe (live code, which this book does
+#: not offer) writes a CDN address into every page and declares it twice, a script error.
+DROP_EXTENSIONS = '\n# Added by jsna.build: no live-code extension.\nextensions = [e for e in extensions if e != "sphinx_thebe"]\n'
+
+
 def run_sphinx(settings: Settings) -> None:
     """Jupyter Book's Sphinx configuration, then sphinx-build with warnings as errors."""
     bin_dir = Path(sys.executable).parent
@@ -377,6 +382,8 @@ def run_sphinx(settings: Settings) -> None:
     generated = subprocess.run([jb, "config", "sphinx", str(settings.book)], capture_output=True, text=True)
     if generated.returncode != 0:
         raise BuildError(f"jupyter-book config sphinx failed:\n{generated.stderr or generated.stdout}")
+    conf = settings.book / "conf.py"
+    conf.write_text(conf.read_text(encoding="utf-8") + DROP_EXTENSIONS, encoding="utf-8")
     command = [
         sys.executable, "-m", "sphinx", "-b", "html", "-W", "--keep-going", "-q",
         "-d", str(settings.out / "doctrees"), str(settings.book), str(settings.html),
