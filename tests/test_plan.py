@@ -14,7 +14,7 @@ import yaml
 from jsna.build import Settings, make_toc
 from jsna.data import DataError, load_inputs
 from jsna.plan import load_places, make_plan, slug
-from tests.conftest import ROOT, tiny_tables
+from tests.conftest import ROOT
 
 CHAPTERS = {
     "chapters": {

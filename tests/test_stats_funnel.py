@@ -28,12 +28,12 @@ from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
+import PHStatsMethods as phsm
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import chi2
 
-import PHStatsMethods as phsm
 from jsna.stats import funnel_limits, funnel_significance
 
 REL = 1e-9

@@ -29,12 +29,12 @@ from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
+import PHStatsMethods as phsm
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import chi2
 
-import PHStatsMethods as phsm
 from jsna.stats import ESP2013, crude_rate, dsr, isr, proportion
 
 REL = 1e-9

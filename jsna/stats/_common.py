@@ -103,6 +103,18 @@ def check_numeric(df: pd.DataFrame, columns: Iterable[str], groups: list[str]) -
         check_values(df, column, groups, df[column].isna().to_numpy(), "must not be missing")
 
 
+def numeric_column(df: pd.DataFrame, column: str, groups: list[str] | None = None) -> np.ndarray:
+    """Column as float (missing values as NaN); ValueError naming the column, and the first
+    group holding a non-numeric value, if it is not numeric."""
+    series = df[column]
+    if pd.api.types.is_bool_dtype(series) or not pd.api.types.is_numeric_dtype(series):
+        coerced = pd.to_numeric(series, errors="coerce")
+        bad = (coerced.isna() & series.notna()).to_numpy()
+        where = f" (group {describe_group(df, groups or [], bad)})" if bad.any() else ""
+        raise ValueError(f"{column} must be numeric, found dtype {series.dtype}{where}")
+    return series.to_numpy(dtype=float, na_value=np.nan)
+
+
 def sum_by_group(df: pd.DataFrame, groups: list[str], columns: list[str]) -> pd.DataFrame:
     """Sum ``columns`` within each group; one overall row when ``groups`` is empty.
 

@@ -15,7 +15,14 @@ import numpy as np
 import pandas as pd
 from scipy.special import chdtri
 
-from jsna.stats._common import check_values, group_list, limit_columns, require_columns, z_value
+from jsna.stats._common import (
+    check_values,
+    group_list,
+    limit_columns,
+    numeric_column,
+    require_columns,
+    z_value,
+)
 
 #: Fingertips polarity names -> the direction that is good ("high", "low"), "bob" (blue orange
 #: blue: higher/lower without judgement) or None (not compared).
@@ -68,12 +75,6 @@ def _polarity_codes(df: pd.DataFrame, polarity: str | None, groups: list[str]) -
     raise ValueError(
         f"polarity {polarity!r} is neither a column of the data nor one of {list(POLARITIES)}"
     )
-
-
-def _numeric(df: pd.DataFrame, column: str) -> np.ndarray:
-    if not pd.api.types.is_numeric_dtype(df[column]):
-        raise ValueError(f"{column} must be numeric, found dtype {df[column].dtype}")
-    return df[column].to_numpy(dtype=float, na_value=np.nan)
 
 
 def _judge(direction: np.ndarray, codes: np.ndarray) -> np.ndarray:
@@ -133,9 +134,9 @@ def compare(
     require_columns(df, needed)
     codes = _polarity_codes(df, polarity, [])
 
-    values = _numeric(df, value)
+    values = numeric_column(df, value)
     if isinstance(benchmark, str):
-        bench = _numeric(df, benchmark)
+        bench = numeric_column(df, benchmark)
     else:
         if isinstance(benchmark, bool) or not np.isscalar(benchmark):
             raise ValueError(f"benchmark must be a column name or a number, got {benchmark!r}")
@@ -147,8 +148,8 @@ def compare(
     # Walk from the narrowest interval to the widest so the widest one outside wins.
     for level in levels:
         low_name, up_name = limit_columns(level)
-        low = _numeric(df, low_name)
-        up = _numeric(df, up_name)
+        low = numeric_column(df, low_name)
+        up = numeric_column(df, up_name)
         missing |= np.isnan(low) | np.isnan(up)
         above = low > bench
         below = up < bench
@@ -325,14 +326,14 @@ def recent_trend(
         inputs = [value, lower, upper]
     require_columns(df, groups + [period] + inputs + ([polarity] if polarity in df.columns else []))
     for column in inputs:
-        _numeric(df, column)
+        numeric_column(df, column)
     check_values(df, period, groups, df[period].isna().to_numpy(), "must not be missing")
     duplicated = df.duplicated(subset=groups + [period], keep="first").to_numpy()
     check_values(df, period, groups, duplicated, "has the same period more than once in a group")
     codes_all = _polarity_codes(df, polarity, groups)
     if kind == "proportion":
-        r_all = _numeric(df, count)
-        n_all = _numeric(df, denominator)
+        r_all = numeric_column(df, count)
+        n_all = numeric_column(df, denominator)
         check_values(df, count, groups, r_all < 0, "must be greater than or equal to zero")
         check_values(df, denominator, groups, n_all <= 0, "must be greater than zero")
         check_values(df, count, groups, r_all > n_all, f"must be less than or equal to {denominator}")
@@ -380,7 +381,7 @@ def recent_trend(
         no_events = ok & ~np.isfinite(chi2)
         reason = np.where(no_events, "no variation: no events or all events", reason)
     else:
-        x, lo, up = grid(_numeric(df, value)), grid(_numeric(df, lower)), grid(_numeric(df, upper))
+        x, lo, up = grid(numeric_column(df, value)), grid(numeric_column(df, lower)), grid(numeric_column(df, upper))
         usable = ~(np.isnan(x) | np.isnan(lo) | np.isnan(up)).any(axis=1)
         reason = np.where(enough & ~usable, "missing value or confidence limit", reason)
         se = (up - lo) / (2.0 * z_value(0.95))

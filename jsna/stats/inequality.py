@@ -87,6 +87,7 @@ from jsna.stats._common import (
     describe_group,
     group_list,
     limit_columns,
+    numeric_column,
     require_columns,
     z_value,
 )
@@ -97,14 +98,6 @@ MIN_REPETITIONS = 1000
 _CHUNK_DRAWS = 2_000_000
 
 
-def _numeric(df: pd.DataFrame, column: str, groups: list[str]) -> np.ndarray:
-    series = df[column]
-    if pd.api.types.is_bool_dtype(series) or not pd.api.types.is_numeric_dtype(series):
-        coerced = pd.to_numeric(series, errors="coerce")
-        bad = (coerced.isna() & series.notna()).to_numpy()
-        where = f" (group {describe_group(df, groups, bad)})" if bad.any() else ""
-        raise ValueError(f"{column} must be numeric, found dtype {series.dtype}{where}")
-    return series.to_numpy(dtype=float, na_value=np.nan)
 
 
 def _key_tuples(keys: pd.DataFrame, groups: list[str]) -> np.ndarray:
@@ -336,11 +329,11 @@ def sii(
     multiplier = float(multiplier)
     inputs = [c for c in (population, value, count, se, lower, upper) if c is not None]
     require_columns(df, groups + [quantile] + inputs)
-    quant = _numeric(df, quantile, groups)
+    quant = numeric_column(df, quantile, groups)
     bad_q = ~np.isfinite(quant)
     if bad_q.any():
         raise ValueError(f"{quantile} must not be missing (group {describe_group(df, groups, bad_q)})")
-    columns = {c: _numeric(df, c, groups) for c in dict.fromkeys(inputs)}
+    columns = {c: numeric_column(df, c, groups) for c in dict.fromkeys(inputs)}
 
     labels = np.unique(quant)
     n_q = len(labels)

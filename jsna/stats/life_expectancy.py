@@ -63,6 +63,7 @@ from jsna.stats._common import (
     finish,
     group_list,
     limit_columns,
+    numeric_column,
     require_columns,
     z_value,
 )
@@ -114,15 +115,6 @@ def _band_codes(df: pd.DataFrame, column: str, groups: list[str]) -> np.ndarray:
     return bands
 
 
-def _numeric(df: pd.DataFrame, column: str, groups: list[str]) -> np.ndarray:
-    """Column as float; ValueError naming the column and first group if it is not numeric."""
-    series = df[column]
-    if pd.api.types.is_bool_dtype(series) or not pd.api.types.is_numeric_dtype(series):
-        coerced = pd.to_numeric(series, errors="coerce")
-        bad = (coerced.isna() & series.notna()).to_numpy()
-        where = f" (group {describe_group(df, groups, bad)})" if bad.any() else ""
-        raise ValueError(f"{column} must be numeric, found dtype {series.dtype}{where}")
-    return series.to_numpy(dtype=float, na_value=np.nan)
 
 
 def _group_codes(df: pd.DataFrame, groups: list[str]) -> tuple[np.ndarray, pd.DataFrame]:
@@ -154,7 +146,6 @@ def life_table(deaths: np.ndarray, population: np.ndarray) -> tuple[np.ndarray, 
             Mc * _WIDTH / (1.0 + Mc * _WIDTH * (1.0 - _A)),
             1.0,
         )
-        q = np.concatenate([q_closed, np.ones((D.shape[0], 1))], axis=1)
         # l_0 = 100,000; l_i = l_{i-1} p_{i-1}, multiplied in the same order as R's cumprod.
         factors = np.concatenate([np.full((D.shape[0], 1), _RADIX), 1.0 - q_closed], axis=1)
         l = np.cumprod(factors, axis=1)
@@ -219,8 +210,8 @@ def life_expectancy(
     groups = group_list(group_by)
     levels = confidence_levels(confidence)
     require_columns(df, groups + [age_band, deaths, population])
-    D_rows = _numeric(df, deaths, groups)
-    P_rows = _numeric(df, population, groups)
+    D_rows = numeric_column(df, deaths, groups)
+    P_rows = numeric_column(df, population, groups)
     bands = _band_codes(df, age_band, groups)
     gcodes, keys = _group_codes(df, groups)
     n_groups = len(keys)
