@@ -122,7 +122,12 @@ def build_store(settings: Settings) -> tuple[dict[str, pd.DataFrame], Plan]:
     plan = make_plan(settings.parameters, root=settings.root, only=list(settings.only) or None, geography=inputs.geography)
     store = disclosure.apply(indicators.compute_store(inputs, catalogue), catalogue)
     store = indicators.finalise(store)
-    tables = {"indicators": store, **profiles.compute_profiles(inputs), "catalogue": catalogue_table(catalogue)}
+    tables = {
+        "indicators": store,
+        **indicators.funnel_tables(store, catalogue),
+        **profiles.compute_profiles(inputs),
+        "catalogue": catalogue_table(catalogue),
+    }
     encoded = {name: parquet_bytes(table) for name, table in tables.items()}  # all computed before any write
     for name, data in encoded.items():
         write_if_changed(settings.store / f"{name}.parquet", data)
@@ -140,7 +145,7 @@ def catalogue_table(catalogue: list[dict]) -> pd.DataFrame:
                 "polarity": entry["polarity"], "areas": ", ".join(entry["areas"]),
                 "windows": ", ".join(str(w) for w in entry["windows"]), "year_type": entry["year_type"],
                 "source": entry["source"], "chapter": entry["chapter"], "stage": entry["stage"],
-                "disclosure": entry.get("disclosure", ""),
+                "disclosure": entry.get("disclosure", ""), "funnel": bool(entry.get("funnel", False)),
             }
         )  # fmt: skip
     return pd.DataFrame(rows)

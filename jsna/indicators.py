@@ -30,13 +30,16 @@ STORE_COLUMNS: list[str] = [
     "period", "period_start", "period_end", "years", "sex", "age", "unit",
     "value", "lower_95_0", "upper_95_0", "lower_99_8", "upper_99_8", "count", "denominator",
     "statistic", "method", "polarity",
-    "england_value", "compared_to_england", "parent_value", "compared_to_parent", "note",
+    "england_value", "compared_to_england", "parent_value", "compared_to_parent", "region_value",
+    "recent_trend", "note",
 ]  # fmt: skip
 
 KEYS = ["indicator_id", "area_code", "years", "period_end", "sex"]
 BOROUGH_AREA_TYPES = ("small_area", "ward", "township", "borough")
 PRACTICE_AREA_TYPES = ("practice", "pcn", "borough")
 ENGLAND = "E92000001"
+REGION = "E12000005"
+SERIES = ["indicator_id", "area_code", "sex", "years"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -290,6 +293,7 @@ def compute_store(inputs: Inputs, catalogue: list[dict]) -> pd.DataFrame:
     store[numeric] = store[numeric].astype("float64")
     store = _describe(store, inputs, by_id)
     store = add_comparisons(store, inputs.comparators)
+    store = add_recent_trends(store, by_id)
     return finalise(store)
 
 
@@ -327,11 +331,79 @@ def add_comparisons(store: pd.DataFrame, comparators: pd.DataFrame) -> pd.DataFr
     benchmarks = pd.concat([computed, published.loc[~published["area_code"].isin(computed["area_code"])]])
     keys = ["indicator_id", "period", "sex"]
     england = benchmarks.loc[benchmarks["area_code"] == ENGLAND].drop(columns="area_code").rename(columns={"benchmark": "england_value"})
+    region = benchmarks.loc[benchmarks["area_code"] == REGION].drop(columns="area_code").rename(columns={"benchmark": "region_value"})
     parents = benchmarks.rename(columns={"area_code": "parent_code", "benchmark": "parent_value"})
-    store = store.merge(england, on=keys, how="left").merge(parents, on=keys + ["parent_code"], how="left")
+    store = store.merge(england, on=keys, how="left").merge(region, on=keys, how="left")
+    store = store.merge(parents, on=keys + ["parent_code"], how="left")
     store["compared_to_england"] = stats.compare(store, benchmark="england_value")["comparison"].to_numpy()
     store["compared_to_parent"] = stats.compare(store, benchmark="parent_value")["comparison"].to_numpy()
     return store
+
+
+#: How the recent-trend test treats each method: counts and denominators for proportions,
+#: the value and its 95% limits for everything else; counts have no trend.
+TREND_KIND = {"proportion": "proportion", "crude_rate": "rate", "dsr": "rate", "life_expectancy": "other", "survey": "other"}
+
+
+def add_recent_trends(store: pd.DataFrame, catalogue: dict[str, dict]) -> pd.DataFrame:
+    """The Fingertips recent-trend marker (last five points) on the latest row of each series.
+
+    A series is one indicator, area, sex and window length; other rows get "".
+    """
+    store = store.assign(recent_trend="")
+    method = store["indicator_id"].map(lambda i: catalogue[i]["method"])
+    for kind in sorted(set(TREND_KIND.values())):
+        rows = store.loc[method.map(TREND_KIND) == kind]
+        if rows.empty:
+            continue
+        arguments = {"count": "count", "denominator": "denominator"} if kind == "proportion" else {}
+        trends = stats.recent_trend(rows, period="period_end", kind=kind, group_by=SERIES, **arguments)
+        latest = rows.groupby(SERIES, sort=False)["period_end"].max().rename("latest").reset_index()
+        trends = trends[SERIES + ["trend"]].merge(latest, on=SERIES)
+        marked = store[SERIES + ["period_end"]].reset_index().merge(
+            trends.rename(columns={"latest": "period_end"}), on=SERIES + ["period_end"]
+        )
+        store.loc[marked["index"].to_numpy(), "recent_trend"] = marked["trend"].to_numpy()
+    return store
+
+
+def funnel_tables(store: pd.DataFrame, catalogue: list[dict]) -> dict[str, pd.DataFrame]:
+    """Practice funnel plots for the indicators marked ``funnel: true``.
+
+    Each practice is compared with the borough's value for the same indicator and period, with
+    95% and 99.8% limits at its own denominator; ``funnel_lines`` holds a grid to draw them.
+    Practices whose counts were suppressed cannot be placed and are left out.
+    """
+    points, lines = [], []
+    for entry in catalogue:
+        if not entry.get("funnel"):
+            continue
+        statistic = {"proportion": "proportion", "crude_rate": "rate"}[entry["method"]]
+        rows = store.loc[
+            (store["indicator_id"] == entry["id"]) & (store["area_type"] == "practice")
+            & (store["sex"] == "Persons") & (store["years"] == 1) & store["count"].notna()
+        ]  # fmt: skip
+        borough = store.loc[
+            (store["indicator_id"] == entry["id"]) & (store["area_type"] == "borough")
+            & (store["sex"] == "Persons") & (store["years"] == 1)
+        ].set_index("period")["value"]  # fmt: skip
+        for period, group in rows.groupby("period", sort=True):
+            if period not in borough.index or pd.isna(borough[period]):
+                continue
+            base = group[["indicator_id", "period", "years", "area_code", "area_name", "parent_code", "count", "denominator"]]
+            options = {"statistic": statistic, "baseline": float(borough[period]), "multiplier": entry["multiplier"]}
+            limits = stats.funnel_limits(base, "count", "denominator", **options)
+            flagged = stats.funnel_significance(base, "count", "denominator", **options)
+            limits["significance"] = flagged["significance"].to_numpy()
+            points.append(limits.drop(columns=["confidence", "statistic", "method"]))
+            grid = stats.funnel_limits(base, "count", "denominator", at="grid", group_by=["indicator_id", "period"], **options)
+            lines.append(grid[["indicator_id", "period", "denominator", "lower_95_0", "upper_95_0", "lower_99_8", "upper_99_8"]])
+    point_columns = ["indicator_id", "period", "years", "area_code", "area_name", "parent_code", "count", "denominator",
+                     "value", "baseline", "lower_95_0", "upper_95_0", "lower_99_8", "upper_99_8", "significance"]  # fmt: skip
+    line_columns = ["indicator_id", "period", "denominator", "lower_95_0", "upper_95_0", "lower_99_8", "upper_99_8"]
+    funnels = pd.concat(points, ignore_index=True) if points else pd.DataFrame(columns=point_columns)
+    funnel_lines = pd.concat(lines, ignore_index=True) if lines else pd.DataFrame(columns=line_columns)
+    return {"funnels": funnels[point_columns].reset_index(drop=True), "funnel_lines": funnel_lines[line_columns].reset_index(drop=True)}
 
 
 def finalise(store: pd.DataFrame) -> pd.DataFrame:
@@ -339,6 +411,7 @@ def finalise(store: pd.DataFrame) -> pd.DataFrame:
     if "note" not in store.columns:
         store["note"] = ""
     store["note"] = store["note"].fillna("")
+    store["recent_trend"] = store.get("recent_trend", pd.Series("", index=store.index)).fillna("")
     out = store.reindex(columns=STORE_COLUMNS)
     out = out.sort_values(["indicator_id", "area_type", "area_code", "years", "period_end", "sex"], kind="mergesort")
     for column in ("years", "period_start", "period_end"):

@@ -17,16 +17,22 @@ PYRAMID_BANDS: tuple[str, ...] = ("0-4",) + tuple(f"{a}-{a + 4}" for a in range(
 PLACE_TYPES = ("borough", "township", "ward")
 
 
-def _by_place(inputs: Inputs, df: pd.DataFrame) -> pd.DataFrame:
+def _by_place(inputs: Inputs, df: pd.DataFrame, place_types: tuple[str, ...] = PLACE_TYPES) -> pd.DataFrame:
     lookup = area_lookup(inputs.geography)
-    lookup = lookup.loc[lookup["area_type"].isin(PLACE_TYPES), ["base_code", "area_code"]]
+    lookup = lookup.loc[lookup["area_type"].isin(place_types), ["base_code", "area_code"]]
     return df.rename(columns={"area_code": "base_code"}).merge(lookup, on="base_code").drop(columns="base_code")
 
 
 def age_structure(inputs: Inputs) -> pd.DataFrame:
-    """Population by place, year, sex and five-year band, with each band's share of the place total."""
-    population = inputs["population"].assign(age_band=lambda d: d["age_band"].replace({"0": "0-4", "1-4": "0-4"}))
-    df = _by_place(inputs, population)
+    """Population by place, year, sex and five-year band, with each band's share of the place total.
+
+    Borough, townships and wards from residents; primary care networks from registered patients.
+    """
+    merged = {"0": "0-4", "1-4": "0-4"}
+    residents = _by_place(inputs, inputs["population"].assign(age_band=lambda d: d["age_band"].replace(merged)))
+    patients = inputs["practice_population"].rename(columns={"registered": "population"})
+    patients = _by_place(inputs, patients.assign(age_band=lambda d: d["age_band"].replace(merged)), ("pcn",))
+    df = pd.concat([residents, patients], ignore_index=True)
     out = df.groupby(["area_code", "year", "sex", "age_band"], sort=True)["population"].sum().reset_index()
     totals = out.groupby(["area_code", "year"])["population"].transform("sum")
     out["share"] = 100 * out["population"] / totals

@@ -170,3 +170,46 @@ def test_catalogue_is_valid_and_bad_entries_are_named(tmp_path: Path) -> None:
     path.write_text(yaml.safe_dump(broken))
     with pytest.raises(DataError, match="no column 'people'"):
         indicators.load_catalogue(path)
+
+
+def test_recent_trend_marks_only_the_latest_row_of_each_series(tmp_path: Path) -> None:
+    tables = tiny_tables()
+    weights = []
+    for year, excess in zip(range(2016, 2023), [760, 800, 840, 880, 920, 960, 1000]):
+        weights.append(tables["child_weight"].assign(year=year, measured=2000, excess_weight=excess, obese=200))
+    tables["child_weight"] = pd.concat(weights)
+    tables["population"] = pd.concat([tables["population"].assign(year=y) for y in range(2016, 2023)])
+    catalogue = [e for e in indicators.load_catalogue(CATALOGUE) if e["id"] == "year6_excess_weight"]
+    store = store_for(write_tables(tmp_path / "d", tables), catalogue)
+    borough = store.loc[(store["area_code"] == "E08000027") & (store["years"] == 1)].sort_values("period_end")
+    assert (borough["recent_trend"].iloc[:-1] == "").all()
+    # 42% -> 50% over the last five years of 2,000 children: a significant increase, and low is good.
+    assert borough["recent_trend"].iloc[-1] == "Increasing and getting worse"
+
+
+def test_region_value_comes_from_the_published_comparators(tiny_data: Path) -> None:
+    store = store_for(tiny_data)
+    smoking = row(store, "adult_smoking", "E08000027", end=2020)
+    assert np.isnan(smoking["region_value"])  # no published value for 2019/20
+    published = pd.read_csv(ROOT / "data" / "reference" / "comparators.csv")
+    assert published.loc[(published["indicator_id"] == "adult_smoking") & (published["area_code"] == "E12000005"), "period"].tolist() == ["2020/21"]
+
+
+def test_funnel_tables_flag_an_outlying_practice() -> None:
+    practices = pd.DataFrame(
+        {
+            "indicator_id": "diabetes_prevalence", "area_type": "practice", "sex": "Persons", "years": 1, "period": "2020/21",
+            "area_code": ["P1", "P2", "P3"], "area_name": ["One", "Two", "Three"], "parent_code": "N1",
+            "count": [80.0, 100.0, 300.0], "denominator": [1000.0, 1000.0, 1000.0],
+        }
+    )  # fmt: skip
+    borough = practices.iloc[[0]].assign(area_type="borough", area_code="B", count=480.0, denominator=3000.0)
+    store = pd.concat([practices, borough], ignore_index=True).assign(value=lambda d: 100 * d["count"] / d["denominator"])
+    catalogue = [{"id": "diabetes_prevalence", "method": "proportion", "multiplier": 100, "funnel": True}]
+    tables = indicators.funnel_tables(store, catalogue)
+    funnel = tables["funnels"].set_index("area_code")
+    # Baseline 16%: 30% at n = 1,000 is far above the 99.8% limit, 10% far below, 8% too.
+    assert funnel.loc["P3", "significance"] == "High (0.001)"
+    assert funnel.loc["P2", "significance"] == "Low (0.001)"
+    assert (funnel["baseline"] == 16.0).all()
+    assert len(tables["funnel_lines"]) > 0
