@@ -159,7 +159,30 @@ def store_digest(settings: Settings) -> str:
 # --------------------------------------------------------------------------------------------
 # Stage 2: the book source
 # --------------------------------------------------------------------------------------------
-def stage_book(settings: Settings, plan: Plan) -> None:
+#: Pages the build writes itself rather than copying from chapters/.
+GENERATED_PAGES = {"about/definitions"}
+
+
+def definitions_page(catalogue: pd.DataFrame) -> str:
+    """Every indicator's metadata, one row each, anchored by its id (charts link here)."""
+    import html
+
+    columns = [("definition", "Definition"), ("method", "Method"), ("unit", "Unit"), ("age", "Age"), ("sex", "Sex"),
+               ("polarity", "Polarity"), ("windows", "Years pooled"), ("source", "Source")]  # fmt: skip
+    lines = [
+        "# Indicator definitions", "",
+        "What each indicator measures, how it is calculated and where the data come from. The same table is "
+        '<a href="../downloads/indicator-definitions.csv">available as a CSV file</a>.', "",
+    ]  # fmt: skip
+    for chapter, rows in catalogue.groupby("chapter", sort=False):
+        lines += [f"## {chapter.replace('_', ' ').capitalize()}", ""]
+        for row in rows.itertuples():
+            cells = "".join(f"<tr><th scope=\"row\">{label}</th><td>{html.escape(str(getattr(row, name)))}</td></tr>" for name, label in columns)
+            lines += [f'<h3 id="{row.indicator_id}">{html.escape(row.title)}</h3>', "", f'<table class="jsna-data">{cells}</table>', ""]
+    return "\n".join(lines) + "\n"
+
+
+def stage_book(settings: Settings, plan: Plan, tables: dict[str, pd.DataFrame]) -> None:
     """Write configuration, table of contents, static pages and assets into ``book/``."""
     release = yaml.safe_load((settings.parameters / "release.yml").read_text(encoding="utf-8"))
     config = yaml.safe_load((settings.root / "_config.yml").read_text(encoding="utf-8"))
@@ -177,6 +200,7 @@ def stage_book(settings: Settings, plan: Plan) -> None:
     write_if_changed(settings.book / "_toc.yml", yaml.safe_dump(make_toc(settings, plan), sort_keys=False, allow_unicode=True))
     for page in static_pages(settings):
         write_if_changed(settings.book / page, (settings.root / "chapters" / page).read_bytes())
+    write_if_changed(settings.book / "about" / "definitions.md", definitions_page(tables["catalogue"]))
     static = settings.root / "chapters" / "_static"
     for path in sorted(static.rglob("*")):
         if path.is_file():
@@ -199,7 +223,7 @@ def static_pages(settings: Settings) -> list[str]:
     files = [skeleton["root"]]
     for part in skeleton.get("parts", []):
         files += [chapter["file"] for chapter in part.get("chapters", [])]
-    return [f"{name}.md" for name in files]
+    return [f"{name}.md" for name in files if name not in GENERATED_PAGES]
 
 
 def make_toc(settings: Settings, plan: Plan) -> dict:
@@ -263,7 +287,7 @@ def chapter_page(plan: Plan, chapter_id: str) -> str:
 # --------------------------------------------------------------------------------------------
 def job_key(job: Job, root: Path, store: str, code: str) -> str:
     template = (root / job.template).read_bytes()
-    return digest(template, json.dumps(job.parameters, sort_keys=True), store, code)
+    return digest(template, json.dumps([job.parameters, job.substitutions], sort_keys=True), store, code)
 
 
 def existing_key(path: Path) -> str | None:
@@ -281,9 +305,10 @@ def execute_job(job: Job, root: str, book: str, failed: str, key: str) -> str:
     from papermill.exceptions import PapermillExecutionError
 
     notebook = jupytext.read(Path(root) / job.template)
-    for cell in notebook.cells:  # the page title and text name the place
+    for cell in notebook.cells:  # the page title and text name the place and the chapter
         if cell.cell_type == "markdown":
-            cell.source = cell.source.replace("{place_name}", job.place_name)
+            for name, words in job.substitutions.items():
+                cell.source = cell.source.replace("{" + name + "}", words)
     notebook.metadata["jsna"] = {"job_key": key, "place": job.place, "chapter": job.chapter}
     output = Path(book) / job.output
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -409,7 +434,7 @@ def build(settings: Settings) -> dict:
     """The whole build; returns figures for the log and the benchmark."""
     started = time.perf_counter()
     tables, plan = build_store(settings)
-    stage_book(settings, plan)
+    stage_book(settings, plan, tables)
     counts = execute_plan(settings, plan)
     run_sphinx(settings)
     publish_downloads(settings, tables)

@@ -57,6 +57,13 @@ class Job:
     template: str
     output: str
     parameters: dict = field(default_factory=dict)
+    chapter_title: str = ""
+    chapter_description: str = ""
+
+    @property
+    def substitutions(self) -> dict[str, str]:
+        """Words filled into the template's markdown: ``{place_name}``, ``{chapter_title}``..."""
+        return {"place_name": self.place_name, "chapter_title": self.chapter_title, "chapter_description": self.chapter_description}
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -183,6 +190,8 @@ def make_plan(
             chapter=chapter_id,
             template=chapters[chapter_id].template,
             output=f"{place.folder}/{chapter_id}.ipynb",
+            chapter_title=chapters[chapter_id].title,
+            chapter_description=chapters[chapter_id].description,
             parameters={"place_code": place.code, "chapter": chapter_id, "store": STORE_FROM_BOOK},
         )
         for place in sorted(places, key=lambda p: PLACE_TYPES.index(p.type))
