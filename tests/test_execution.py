@@ -111,6 +111,23 @@ def test_failing_notebook_names_place_chapter_and_cell(project: Settings) -> Non
     assert (project.out / "failed" / bad.output).exists()  # kept for inspection
 
 
+LEAK = TEMPLATE.replace(
+    'print(place_code, Path(store, "marker.txt").read_text())',
+    'try:\n    print("leaked", leaked_from_last_notebook)\nexcept NameError:\n    print("clean")\nleaked_from_last_notebook = place_code',
+)
+
+
+def test_a_reused_kernel_starts_each_notebook_clean(project: Settings) -> None:
+    (project.root / "chapters" / "leak.md").write_text(LEAK)
+    one_worker = Settings(root=project.root, out=project.out, progress=False, workers=1)
+    jobs = [job(p, template="chapters/leak.md") for p in ("A", "B", "C")]
+    assert execute_plan(one_worker, plan_of(*jobs))["executed"] == 3
+    for j in jobs:
+        assert outputs(project, j).strip() == "clean"
+        counts = [c.get("execution_count") for c in json.loads((project.book / j.output).read_text())["cells"] if c["cell_type"] == "code"]
+        assert counts == [1, 2, 3]  # the same notebook whichever worker ran it first
+
+
 def test_stale_notebooks_are_removed(project: Settings) -> None:
     a, b = job("A"), job("B")
     execute_plan(project, plan_of(a, b))
