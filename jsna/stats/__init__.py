@@ -12,6 +12,7 @@ from jsna.stats.inequality import sii
 from jsna.stats.life_expectancy import life_expectancy
 from jsna.stats.proportions import proportion
 from jsna.stats.rates import ESP2013, crude_rate, dsr, isr
+from jsna.stats.winter import excess_winter_deaths
 
 __all__ = [
     "DEFAULT_CONFIDENCE",
@@ -19,6 +20,7 @@ __all__ = [
     "compare",
     "crude_rate",
     "dsr",
+    "excess_winter_deaths",
     "funnel_limits",
     "funnel_significance",
     "isr",
