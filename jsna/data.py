@@ -21,6 +21,9 @@ AGE_BANDS: tuple[str, ...] = ("0", "1-4") + tuple(f"{a}-{a + 4}" for a in range(
 #: Lower bound of each age band, in the same order.
 AGE_START: dict[str, int] = {band: int(band.split("-")[0].rstrip("+")) for band in AGE_BANDS}
 SEXES: tuple[str, ...] = ("Male", "Female")
+#: Seasons of the excess winter deaths table: winter (December to March) and the two non-winter
+#: four-month periods around it.
+SEASONS: tuple[str, ...] = ("aug_nov", "dec_mar", "apr_jul")
 AREA_TYPES: tuple[str, ...] = ("country", "region", "borough", "township", "ward", "small_area", "pcn", "practice")
 #: The area type each area type's parent must have.
 PARENT_TYPE: dict[str, str | None] = {
@@ -130,7 +133,10 @@ SCHEMAS: dict[str, Table] = {
                 Column(
                     "cause",
                     "str",
-                    allowed=("circulatory", "cancer", "respiratory", "digestive", "external", "mental_behavioural", "other"),
+                    allowed=(
+                        "circulatory", "cancer", "respiratory", "digestive", "external", "mental_behavioural", "other",
+                        "suicide", "drug_misuse",
+                    ),  # fmt: skip
                 ),
                 Column("preventable", "bool"),
                 _count("deaths"),
@@ -148,14 +154,18 @@ SCHEMAS: dict[str, Table] = {
                 _count("term_low_birth_weight"),
                 _count("maternities"),
                 _count("smoking_at_delivery"),
+                _count("smoking_early_pregnancy"),
+                _count("early_booking"),
             ),
             key=("area_code", "year"),
             not_above=(
                 ("term_live_births", "live_births"),
                 ("term_low_birth_weight", "term_live_births"),
                 ("smoking_at_delivery", "maternities"),
+                ("smoking_early_pregnancy", "maternities"),
+                ("early_booking", "maternities"),
             ),
-            description="live births, low birth weight and smoking at time of delivery",
+            description="live births, low birth weight, smoking in pregnancy and early booking",
         ),
         Table(
             "admissions",
@@ -199,7 +209,7 @@ SCHEMAS: dict[str, Table] = {
             (
                 _practice(),
                 _YEAR,
-                Column("condition", "str", allowed=("diabetes", "chd", "hypertension", "copd", "depression")),
+                Column("condition", "str", allowed=("diabetes", "chd", "hypertension", "copd", "depression", "dementia")),
                 _count("register"),
                 _count("list_size"),
             ),
@@ -218,7 +228,7 @@ SCHEMAS: dict[str, Table] = {
             (
                 Column("area_code", "code", area_types=("borough",)),
                 _YEAR,
-                Column("measure", "str", allowed=("smoking", "inactivity")),
+                Column("measure", "str", allowed=("smoking", "inactivity", "excess_weight")),
                 _count("respondents"),
                 Column("value", "float", minimum=0, maximum=100),
                 Column("lower_95_0", "float", minimum=0, maximum=100),
@@ -227,6 +237,73 @@ SCHEMAS: dict[str, Table] = {
             key=("area_code", "year", "measure"),
             not_above=(("lower_95_0", "value"), ("value", "upper_95_0")),
             description="survey prevalence estimates with their published 95% limits",
+        ),
+        Table(
+            "deaths_by_season",
+            (_small_area(), _YEAR, _SEX, Column("season", "str", allowed=SEASONS), _count("deaths")),
+            key=("area_code", "year", "sex", "season"),
+            description="deaths by season of the August-to-July year ending in `year` (excess winter deaths)",
+        ),
+        Table(
+            "child_development",
+            (_small_area(), _YEAR, _count("eligible"), _count("good_level_development")),
+            key=("area_code", "year"),
+            not_above=(("good_level_development", "eligible"),),
+            description="children at the end of Reception assessed, and those with a good level of development",
+        ),
+        Table(
+            "immunisations",
+            (_small_area(), _YEAR, Column("vaccine", "str", allowed=("mmr1_age2",)), _count("eligible"), _count("vaccinated")),
+            key=("area_code", "year", "vaccine"),
+            not_above=(("vaccinated", "eligible"),),
+            description="childhood immunisation coverage",
+        ),
+        Table(
+            "conceptions",
+            (_small_area(), _YEAR, _count("females_15_17"), _count("conceptions_under_18")),
+            key=("area_code", "year"),
+            description="conceptions in women aged under 18, with the female population aged 15-17",
+        ),
+        Table(
+            "low_income_children",
+            (_small_area(), _YEAR, _count("children_under_16"), _count("in_low_income")),
+            key=("area_code", "year"),
+            not_above=(("in_low_income", "children_under_16"),),
+            description="children under 16 in relative low-income families",
+        ),
+        Table(
+            "screening",
+            (_practice(), _YEAR, Column("programme", "str", allowed=("cervical",)), _count("eligible"), _count("screened")),
+            key=("area_code", "year", "programme"),
+            not_above=(("screened", "eligible"),),
+            description="screening coverage of each GP practice",
+        ),
+        Table(
+            "health_checks",
+            (_practice(), _YEAR, _count("eligible"), _count("received")),
+            key=("area_code", "year"),
+            not_above=(("received", "eligible"),),
+            description="NHS Health Checks received by the eligible population aged 40-74",
+        ),
+        Table(
+            "flu_vaccination",
+            (_practice(), _YEAR, _count("eligible_65_plus"), _count("vaccinated")),
+            key=("area_code", "year"),
+            not_above=(("vaccinated", "eligible_65_plus"),),
+            description="flu vaccination of registered patients aged 65 and over",
+        ),
+        Table(
+            "expected_dementia",
+            (_practice(), _YEAR, _count("estimated_prevalence_count")),
+            key=("area_code", "year"),
+            description="estimated number of registered patients aged 65+ living with dementia",
+        ),
+        Table(
+            "reablement",
+            (Column("area_code", "code", area_types=("borough",)), _YEAR, _count("discharged_65_plus"), _count("at_home_91_days")),
+            key=("area_code", "year"),
+            not_above=(("at_home_91_days", "discharged_65_plus"),),
+            description="people aged 65+ discharged into reablement and still at home 91 days later",
         ),
     )
 }

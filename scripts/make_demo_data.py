@@ -9,7 +9,11 @@ ONS Census 2021, as quoted in the Dudley Health and Adult Social Care Scrutiny C
 
 Deprivation drives everything: each small area has a deprivation rank, and mortality, births,
 admissions, child weight, smoking in pregnancy and disease prevalence are all graded by it, so
-the inequalities the book reports are really in the data.
+the inequalities the book reports are really in the data. The tables added for the full
+indicator set (issue 4: maternity, suicide and drug misuse deaths, deaths by season, child health,
+practice services, dementia, adult excess weight, reablement) are drawn from their own random
+streams, so adding them left the earlier tables as they were; only the deaths table changed, by
+carving new causes out of deaths already drawn (every cell keeps its total).
 
 The generator is deterministic: a fixed seed (one independent random stream per table family,
 so changing one table does not change the others), rows written in a fixed sorted order,
@@ -45,10 +49,14 @@ AGE_START = np.array([0, 1] + list(range(5, 95, 5)))
 AGE_WIDTH = np.array([1, 4] + [5] * 17 + [np.inf])
 AGE_MID = np.array([0.5, 3.0] + [a + 2.5 for a in range(5, 90, 5)] + [93.0])
 CAUSES = ("circulatory", "cancer", "respiratory", "digestive", "external", "mental_behavioural", "other")
+#: Causes of the deaths table: the broad causes plus two carved out of external and
+#: mental_behavioural deaths (see refine_causes).
+DEATH_CAUSES = CAUSES + ("suicide", "drug_misuse")
 PREVENTABLE = ("false", "true")
 CONDITIONS = ("copd", "chd", "stroke", "self_harm", "alcohol_narrow", "falls", "hip_fracture", "child_injury")
 SCHOOL_YEARS = ("Reception", "Year 6")
-REGISTERS = ("diabetes", "chd", "hypertension", "copd", "depression")
+REGISTERS = ("diabetes", "chd", "hypertension", "copd", "depression", "dementia")
+SEASONS = ("aug_nov", "dec_mar", "apr_jul")
 
 #: European Standard Population 2013, the 20 life-table bands (0-4 split 1,000 / 4,000).
 ESP2013 = np.array(
@@ -311,6 +319,84 @@ SURVEY_2022_CHANGE = {"smoking": -0.6, "inactivity": -0.4}  # points, 2021 to 20
 #: sampling error, so that the demonstration trend stays readable.
 SURVEY_JITTER = 0.8
 
+# ---------------------------------------------------------------------------------------------
+# The full indicator set (issue 4): targets and assumptions of the tables added for it. Each
+# family has its own random stream, so adding these left every earlier table's numbers as they
+# were, except where a table is refined on purpose (the deaths table's causes, below).
+# ---------------------------------------------------------------------------------------------
+#: Maternity (births table), by financial year of delivery (year 2019 = 2018/19).
+SMOKING_EARLY_PREGNANCY_2019_TARGET = 0.1565  # Fingertips, 2018/19 (published 15.65%)
+EARLY_BOOKING_2019_TARGET = 0.7481  # booked by 12 weeks 6 days; Fingertips, 2018/19 (published 74.81%)
+SMOKING_EARLY_GRADIENT = 1.6  # log-odds of smoking at booking among non-smokers at delivery, per unit of rank
+EARLY_BOOKING_GRADIENT = -0.8  # log-odds per unit of rank (more deprived areas book later)
+EARLY_BOOKING_YEAR = 0.04  # rise in log-odds per year
+
+#: Causes carved out of the broad causes (rates per 100,000 by age band, male; female x ratio).
+SUICIDE_DSR_TARGET = 10.31  # ESP2013, aged 10+, 2019-21 pooled; Fingertips (published 10.31)
+DRUG_MISUSE_DSR_TARGET = 4.19  # ESP2013, all ages, 2018-20 pooled; Fingertips (published 4.19)
+SUICIDE_AGE = [0, 0, 0, 1, 6, 13, 16, 18, 20, 21, 23, 22, 19, 15, 12, 11, 12, 13, 14, 12]
+DRUG_MISUSE_AGE = [0, 0, 0, 0, 1, 4, 8, 11, 13, 14, 13, 10, 6, 3, 1.5, 0.8, 0.3, 0.3, 0, 0]
+SUICIDE_FEMALE_RATIO, DRUG_MISUSE_FEMALE_RATIO = 0.33, 0.4
+SUICIDE_GRADIENT, DRUG_MISUSE_GRADIENT = 0.6, 1.6  # log rate per unit of rank
+CARVE_CAP = 0.9  # at most this share of a cell's source deaths is carved out
+#: Share of under-75 circulatory deaths considered preventable (typical: about two-fifths under
+#: the OHID 2019 definition). The first draw used 0.75; preventable deaths are re-flagged down
+#: to this share, which changes neither the cause nor the total of any cell.
+CIRCULATORY_PREVENTABLE_SHARE = 0.42
+
+#: Excess winter mortality index (%) by winter (Aug-Jul year ending in the key). 2020 (Aug 2019 -
+#: Jul 2020) is Dudley's published 20.2 (Fingertips); the other winters are a typical pattern
+#: (flu seasons 2015 and 2018, the COVID-19 winter 2021), not published figures.
+EWM_INDEX = {2013: 15.0, 2014: 12.0, 2015: 27.0, 2016: 14.0, 2017: 21.0, 2018: 30.0, 2019: 15.0, 2020: 20.2,
+             2021: 35.0, 2022: 8.0, 2023: 15.0}
+
+#: Child health (typical levels unless named; financial or academic year ending in the key).
+SCHOOL_READINESS = {2013: 0.60, 2014: 0.63, 2015: 0.655, 2016: 0.675, 2017: 0.685, 2018: 0.69, 2019: 0.695,
+                    2020: 0.695, 2021: 0.69, 2022: 0.65}  # EYFS good level of development
+SCHOOL_READINESS_GRADIENT = -0.9
+MMR1_AGE2 = {2013: 0.93, 2014: 0.93, 2015: 0.925, 2016: 0.925, 2017: 0.92, 2018: 0.915, 2019: 0.91,
+             2020: 0.905, 2021: 0.90, 2022: 0.895}
+MMR_GRADIENT = -0.9
+UNDER_18_CONCEPTIONS_2020_TARGET = 20.0  # per 1,000 females aged 15-17, calendar 2020 (typical)
+UNDER_18_CONCEPTIONS_TREND = -0.06  # log rate per year
+UNDER_18_CONCEPTIONS_GRADIENT = 1.8
+LOW_INCOME_2021_TARGET = 0.25  # children under 16 in relative low income, 2020/21: 15,464 (DWP)
+LOW_INCOME_2021_CHILDREN = 15_464
+LOW_INCOME_BY_YEAR = {2013: 0.19, 2014: 0.19, 2015: 0.195, 2016: 0.21, 2017: 0.22, 2018: 0.235, 2019: 0.25,
+                      2020: 0.265, 2021: 0.25, 2022: 0.255}  # relative to the 2021 target, then scaled
+LOW_INCOME_GRADIENT = 3.0
+
+#: GP practice services (financial years; typical unless named).
+CERVICAL_SCREENING = {2013: 0.755, 2014: 0.75, 2015: 0.745, 2016: 0.74, 2017: 0.735, 2018: 0.73, 2019: 0.725,
+                      2020: 0.72, 2021: 0.70, 2022: 0.705}  # women 25-64 adequately screened
+CERVICAL_GRADIENT = -0.5
+#: NHS Health Check: share of the eligible population (40-74, not on a cardiovascular register)
+#: checked in the year. 2019 (2018/19) is four times Dudley's published quarterly figure
+#: (3.16% in Q1 2018/19, Fingertips); the pandemic year 2020/21 fell to a fraction.
+HEALTH_CHECKS = {2013: 0.09, 2014: 0.10, 2015: 0.11, 2016: 0.115, 2017: 0.12, 2018: 0.125, 2019: 4 * 0.0316,
+                 2020: 0.115, 2021: 0.025, 2022: 0.07}
+HEALTH_CHECK_ELIGIBLE = 0.85  # share of registered 40-74 eligible (the rest have a qualifying condition)
+HEALTH_CHECK_PRACTICE_SD = 0.35
+FLU_65 = {2013: 0.735, 2014: 0.73, 2015: 0.725, 2016: 0.71, 2017: 0.715, 2018: 0.725, 2019: 0.725,
+          2020: 0.725, 2021: 0.805, 2022: 0.83}  # 65+ vaccinated against flu
+FLU_GRADIENT = -0.5
+SERVICE_PRACTICE_SD = 0.15
+#: Dementia: estimated prevalence by age band from 65 (persons, typical CFAS II-like rates) and the
+#: diagnosis rate (register / estimate) by year; 2021 is the pandemic dip.
+DEMENTIA_PREVALENCE_65 = [0.017, 0.030, 0.060, 0.111, 0.183, 0.320]
+DEMENTIA_DIAGNOSIS = {2013: 0.52, 2014: 0.57, 2015: 0.62, 2016: 0.655, 2017: 0.665, 2018: 0.67, 2019: 0.67,
+                      2020: 0.665, 2021: 0.625, 2022: 0.635}
+DEMENTIA_PRACTICE_SD = 0.25
+
+#: Adults overweight or obese (survey), 2020/21: Dudley's published 66.80% (Fingertips).
+EXCESS_WEIGHT_2021, EXCESS_WEIGHT_2013 = 66.80, 64.5
+EXCESS_WEIGHT_2022_CHANGE = 0.3
+
+#: Reablement (ASCOF 2B(1)): people aged 65+ discharged from hospital into reablement and at home
+#: 91 days later, financial years (typical; Dudley's quarterly KPI PI 501 ran 90-98% in 2021-22).
+REABLEMENT = {2013: (420, 0.84), 2014: (430, 0.85), 2015: (450, 0.845), 2016: (470, 0.86), 2017: (480, 0.865),
+              2018: (500, 0.87), 2019: (510, 0.875), 2020: (520, 0.88), 2021: (400, 0.90), 2022: (470, 0.89)}
+
 
 # ---------------------------------------------------------------------------------------------
 # Life table (Chiang II, PHE conventions) used to calibrate mortality
@@ -356,8 +442,11 @@ class SmallAreas:
 
 def streams(seed: int) -> dict[str, np.random.Generator]:
     """One independent random stream per table family."""
+    # New families go at the end: spawning more children leaves the earlier ones unchanged.
     names = ("geography", "deprivation", "population", "births", "mortality", "admissions", "child_weight",
-             "practices", "registers", "practice_admissions", "survey")
+             "practices", "registers", "practice_admissions", "survey",
+             "maternity", "causes", "seasons", "child_health", "practice_services", "dementia", "survey_weight",
+             "reablement")
     children = np.random.SeedSequence(seed).spawn(len(names))
     return {name: np.random.default_rng(child) for name, child in zip(names, children)}
 
@@ -559,8 +648,12 @@ def calibrate_mortality(population, births, infant, areas, area_effect) -> dict[
     return solved
 
 
-def make_mortality(rng, population, births, areas) -> pd.DataFrame:
-    """Deaths by small area, year, sex, age band, cause and preventable flag (non-zero rows)."""
+def make_mortality(rng, population, births, areas) -> tuple[np.ndarray, np.ndarray]:
+    """Deaths by small area, year, sex, age band, cause (CAUSES) and preventable flag.
+
+    Returns (deaths, expected), both shaped [area, year, sex, age, cause, preventable]; the
+    table is written after :func:`refine_causes` has carved suicide and drug misuse out.
+    """
     area_effect = rng.lognormal(0, AREA_MORTALITY_SD, len(areas.code))
     area_effect /= area_effect.mean()
     infant = infant_rate(births, areas)
@@ -588,19 +681,20 @@ def make_mortality(rng, population, births, areas) -> pd.DataFrame:
     prevent = np.where(under_75[:, None], preventable[None, :], 0.0)  # [age, cause]
     split = np.stack([by_cause * (1 - prevent), by_cause * prevent], axis=-1)
     deaths = rng.poisson(split)
-    return tidy(areas.code, BY_SEX_AGE + [("cause", CAUSES), ("preventable", PREVENTABLE)], {"deaths": deaths}, "deaths")
+    return deaths, split
 
 
-def tidy(codes, dims, columns: dict[str, np.ndarray], nonzero: str | None = None) -> pd.DataFrame:
+def tidy(codes, dims, columns: dict[str, np.ndarray], nonzero: str | None = None, years: np.ndarray = YEARS) -> pd.DataFrame:
     """Arrays shaped [area, year, *dims] as one tidy table, rows in array order (so sorted).
 
     ``dims`` is a list of (column name, labels); with ``nonzero``, only the cells where that
-    column is positive are kept (events tables store non-zero rows only).
+    column is positive are kept (events tables store non-zero rows only). ``years`` labels the
+    year axis (all of YEARS unless a table covers fewer).
     """
     shape = next(iter(columns.values())).shape
     keep = columns[nonzero].ravel() > 0 if nonzero else np.ones(int(np.prod(shape)), dtype=bool)
     index = [i[keep] for i in np.indices(shape).reshape(len(shape), -1)]
-    table = {"area_code": np.asarray(codes)[index[0]], "year": YEARS[index[1]]}
+    table = {"area_code": np.asarray(codes)[index[0]], "year": np.asarray(years)[index[1]]}
     for (column, labels), positions in zip(dims, index[2:]):
         table[column] = np.asarray(labels)[positions]
     for column, values in columns.items():
@@ -727,13 +821,19 @@ def make_practices(rng, population, areas) -> tuple[pd.DataFrame, Practices]:
     return geography, Practices(code, pcn, shares, registered, rank)
 
 
-def make_registers(rng, practices: Practices) -> pd.DataFrame:
-    """QOF-style registers by practice, year and condition, graded by age mix and deprivation."""
+def make_registers(rng, practices: Practices) -> dict[str, np.ndarray]:
+    """QOF-style registers by practice, year and condition, graded by age mix and deprivation.
+
+    Returns ``register`` and ``list_size`` arrays [practice, year, condition]; the dementia slot
+    is filled by :func:`make_dementia`.
+    """
     persons = practices.registered.sum(axis=2).astype(float)  # [practice, year, age]
     t2021 = _year_index(2021)
     shape = persons.shape[:2] + (len(REGISTERS),)
     counts = {"register": np.zeros(shape, dtype=np.int64), "list_size": np.zeros(shape, dtype=np.int64)}
     for c, condition in enumerate(REGISTERS):
+        if condition not in REGISTER_TARGETS_2021:
+            continue  # dementia: see make_dementia (estimated prevalence, its own stream)
         covers = REGISTER_COVERS[condition]
         list_size = np.rint((persons * covers).sum(axis=2)).astype(np.int64)  # [practice, year]
         expected_cases = (persons * covers * np.array(REGISTER_AGE[condition], dtype=float)).sum(axis=2)
@@ -745,7 +845,7 @@ def make_registers(rng, practices: Practices) -> pd.DataFrame:
         prevalence *= REGISTER_TARGETS_2021[condition] / 100 / achieved_2021
         counts["register"][..., c] = rng.binomial(list_size, np.clip(prevalence, 0, 1))
         counts["list_size"][..., c] = list_size
-    return tidy(practices.code, [("condition", REGISTERS)], counts)
+    return counts
 
 
 def make_practice_admissions(rng, practices: Practices) -> pd.DataFrame:
@@ -793,6 +893,221 @@ def make_survey(rng) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------------------------------------
+# The full indicator set (issue 4)
+# ---------------------------------------------------------------------------------------------
+def _calibrated_binomial(rng, n: np.ndarray, grade: np.ndarray, targets: dict[int, float], sd: float = 0.0) -> np.ndarray:
+    """Binomial draws from ``n`` [unit, year] whose expected borough share in each year is
+    ``targets[year]``: log-odds = intercept(year) + ``grade`` [unit] + a random unit effect."""
+    effect = grade + (rng.normal(0, sd, len(grade)) if sd else 0.0)
+    p = np.empty(n.shape)
+    for t, year in enumerate(YEARS):
+        weights = n[:, t].astype(float)
+        a = brentq(lambda a: np.sum(weights * expit(a + effect)) / weights.sum() - targets[int(year)], -20, 20)
+        p[:, t] = expit(a + effect)
+    return rng.binomial(n, p)
+
+
+def make_maternity(rng, births: pd.DataFrame, areas: SmallAreas) -> pd.DataFrame:
+    """The births table with ``smoking_early_pregnancy`` and ``early_booking`` added.
+
+    Maternity measures count by financial year of delivery (year 2019 = 2018/19). Women smoking
+    at booking are the smokers at delivery plus some who stopped during pregnancy, so
+    smoking_at_delivery <= smoking_early_pregnancy <= maternities on every row.
+    """
+    n = len(areas.code)
+    maternities = births["maternities"].to_numpy().reshape(n, len(YEARS))
+    at_delivery = births["smoking_at_delivery"].to_numpy().reshape(n, len(YEARS))
+    t = _year_index(2019)
+    grade = SMOKING_EARLY_GRADIENT * (areas.rank - 0.5)
+    others = maternities - at_delivery
+    share = lambda a: (at_delivery[:, t].sum() + np.sum(others[:, t] * expit(a + grade))) / maternities[:, t].sum()  # noqa: E731
+    a = brentq(lambda a: share(a) - SMOKING_EARLY_PREGNANCY_2019_TARGET, -20, 20)
+    p_stopped = expit(a + grade[:, None] - SMOKING_DELIVERY_YEAR * (YEARS[None, :] - 2019))
+    early_smokers = at_delivery + rng.binomial(others, p_stopped)
+    booking = EARLY_BOOKING_GRADIENT * (areas.rank - 0.5)
+    a = brentq(lambda a: np.sum(maternities[:, t] * expit(a + booking)) / maternities[:, t].sum() - EARLY_BOOKING_2019_TARGET,
+               -20, 20)
+    early_booking = rng.binomial(maternities, expit(a + booking[:, None] + EARLY_BOOKING_YEAR * (YEARS[None, :] - 2019)))
+    return births.assign(smoking_early_pregnancy=early_smokers.ravel(), early_booking=early_booking.ravel())
+
+
+def _pooled_dsr(counts: np.ndarray, population: np.ndarray, years: list[int], min_age: int = 0) -> float:
+    """Borough DSR per 100,000 (ESP2013, persons) of counts [area, year, sex, age], pooled years."""
+    t = [_year_index(y) for y in years]
+    ages = AGE_START >= min_age
+    rate = counts[:, t].sum(axis=(0, 1, 2))[ages] / population[:, t].sum(axis=(0, 1, 2))[ages]
+    return float(1e5 * np.sum(ESP2013[ages] * rate) / ESP2013[ages].sum())
+
+
+def refine_causes(rng, deaths: np.ndarray, expected: np.ndarray, population: np.ndarray, areas: SmallAreas) -> np.ndarray:
+    """Carve suicide and drug misuse deaths out of the broad causes; re-flag preventable CVD.
+
+    ``deaths`` (drawn) and ``expected`` are [area, year, sex, age, cause (CAUSES), preventable]. Suicides
+    are drawn binomially from each cell's external deaths, drug misuse deaths from what external
+    deaths remain plus mental and behavioural deaths, keeping the preventable flag of the cell
+    they came from, so every cell's total (and so life expectancy) is exactly as before. The
+    share carved from a cell follows an age, sex and deprivation profile scaled so that the
+    expected borough DSRs, given the broad-cause deaths drawn, are the published Dudley values (suicide
+    2019-21, drug misuse 2018-20);
+    no more than CARVE_CAP of a cell's source deaths is taken. Finally, under-75 circulatory
+    deaths flagged preventable are re-flagged down to CIRCULATORY_PREVENTABLE_SHARE.
+
+    Returns deaths [area, year, sex, age, cause (DEATH_CAUSES), preventable].
+    """
+    ext, mental, circulatory = CAUSES.index("external"), CAUSES.index("mental_behavioural"), CAUSES.index("circulatory")
+    pop = population.astype(float)
+
+    def profile(shape, female_ratio, gradient):
+        by_sex = np.outer([1.0, female_ratio], shape) / 1e5  # [sex, age]
+        return by_sex[None, None] * np.exp(gradient * (areas.rank - 0.5))[:, None, None, None]
+
+    def share_for(target, source, scale):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(source > 0, np.minimum(CARVE_CAP, scale * target * pop / source), 0.0)
+
+    # The share of each cell follows from the expected deaths (a smooth profile); the scale is
+    # solved on the deaths drawn, so that only the binomial carving adds noise to borough rates.
+    external, external_drawn = expected[..., ext, :].sum(axis=-1), deaths[..., ext, :].sum(axis=-1)
+    suicide_rate = profile(SUICIDE_AGE, SUICIDE_FEMALE_RATIO, SUICIDE_GRADIENT)
+    k = brentq(lambda k: _pooled_dsr(share_for(suicide_rate, external, k) * external_drawn, pop, [2019, 2020, 2021], 10)
+               - SUICIDE_DSR_TARGET, 1e-3, 50)
+    p_suicide = share_for(suicide_rate, external, k)
+    available = external * (1 - p_suicide) + expected[..., mental, :].sum(axis=-1)
+    available_drawn = external_drawn * (1 - p_suicide) + deaths[..., mental, :].sum(axis=-1)
+    drug_rate = profile(DRUG_MISUSE_AGE, DRUG_MISUSE_FEMALE_RATIO, DRUG_MISUSE_GRADIENT)
+    k = brentq(lambda k: _pooled_dsr(share_for(drug_rate, available, k) * available_drawn, pop, [2018, 2019, 2020])
+               - DRUG_MISUSE_DSR_TARGET, 1e-3, 50)
+    p_drug = share_for(drug_rate, available, k)
+
+    out = np.concatenate([deaths, np.zeros(deaths.shape[:4] + (2, 2), dtype=deaths.dtype)], axis=4)
+    suicide = rng.binomial(out[..., ext, :], p_suicide[..., None])
+    out[..., ext, :] -= suicide
+    drug_external = rng.binomial(out[..., ext, :], p_drug[..., None])
+    drug_mental = rng.binomial(out[..., mental, :], p_drug[..., None])
+    out[..., ext, :] -= drug_external
+    out[..., mental, :] -= drug_mental
+    out[..., DEATH_CAUSES.index("suicide"), :] = suicide
+    out[..., DEATH_CAUSES.index("drug_misuse"), :] = drug_external + drug_mental
+    moved = rng.binomial(out[..., circulatory, 1], 1 - CIRCULATORY_PREVENTABLE_SHARE / PREVENTABLE_SHARE[circulatory])
+    out[..., circulatory, 1] -= moved
+    out[..., circulatory, 0] += moved
+    return out
+
+
+def make_deaths_by_season(rng, deaths: np.ndarray, areas: SmallAreas) -> pd.DataFrame:
+    """Deaths by small area, winter year (August to July, labelled by the year it ends), sex and
+    season: ``aug_nov``, ``dec_mar`` (winter) and ``apr_jul`` (non-zero rows).
+
+    Each calendar year's deaths (all causes and ages, as in the deaths table) are split into
+    January-March, April-July, August-November and December in proportion to the months' length
+    times a winter excess (EWM_INDEX of the winter the months belong to); winter year Y is then
+    Aug-Nov of Y-1, Dec of Y-1 with Jan-Mar of Y, and Apr-Jul of Y. Winter years start in 2014, the
+    first with a preceding August in the data.
+    """
+    totals = deaths.sum(axis=(3, 4, 5))  # [area, year, sex]
+    excess = np.array([1 + EWM_INDEX[int(y)] / 100 for y in YEARS])
+    excess_next = np.array([1 + EWM_INDEX[int(y) + 1] / 100 for y in YEARS])
+    weights = np.stack([3 * excess, 4 * np.ones(len(YEARS)), 4 * np.ones(len(YEARS)), excess_next], axis=1)
+    weights /= weights.sum(axis=1, keepdims=True)  # [year, part]: Jan-Mar, Apr-Jul, Aug-Nov, Dec
+    parts = rng.multinomial(totals, np.broadcast_to(weights[None, :, None, :], totals.shape + (4,)))
+    by_season = np.stack(
+        [parts[:, :-1, :, 2], parts[:, :-1, :, 3] + parts[:, 1:, :, 0], parts[:, 1:, :, 1]], axis=3
+    )  # [area, winter year (YEARS[1:]), sex, season]
+    return tidy(areas.code, [("sex", SEXES), ("season", SEASONS)], {"deaths": by_season}, "deaths", years=YEARS[1:])
+
+
+def make_child_health(rng, population: np.ndarray, areas: SmallAreas) -> dict[str, pd.DataFrame]:
+    """Small-area child tables: school readiness, MMR at 2, under-18 conceptions, low income."""
+    persons = population.sum(axis=2)  # [area, year, age]
+    band = AGE_BANDS.index
+    rank = areas.rank - 0.5
+
+    eligible = np.rint(persons[:, :, band("5-9")] / 5).astype(np.int64)  # end of Reception, aged 5
+    good = _calibrated_binomial(rng, eligible, SCHOOL_READINESS_GRADIENT * rank, SCHOOL_READINESS, SERVICE_PRACTICE_SD)
+    development = tidy(areas.code, [], {"eligible": eligible, "good_level_development": good})
+
+    cohort = np.rint(persons[:, :, band("1-4")] / 4).astype(np.int64)  # reaching their second birthday
+    vaccinated = _calibrated_binomial(rng, cohort, MMR_GRADIENT * rank, MMR1_AGE2, SERVICE_PRACTICE_SD)
+    immunisations = tidy(areas.code, [("vaccine", ("mmr1_age2",))], {"eligible": cohort[..., None],
+                                                                      "vaccinated": vaccinated[..., None]})
+
+    females = np.rint(population[:, :, 1, band("15-19")] * 3 / 5).astype(np.int64)
+    relative = np.exp(UNDER_18_CONCEPTIONS_TREND * (YEARS - 2020))[None, :] * np.exp(UNDER_18_CONCEPTIONS_GRADIENT * rank)[:, None]
+    t = _year_index(2020)
+    rate = relative * UNDER_18_CONCEPTIONS_2020_TARGET / 1000 * females[:, t].sum() / np.sum(relative[:, t] * females[:, t])
+    conceived = np.minimum(rng.poisson(rate * females), females)
+    conceptions = tidy(areas.code, [], {"females_15_17": females, "conceptions_under_18": conceived})
+
+    children = np.rint(persons[:, :, AGE_START < 15].sum(axis=2) + persons[:, :, band("15-19")] / 5).astype(np.int64)
+    t = _year_index(2021)
+    share_2021 = LOW_INCOME_2021_CHILDREN / children[:, t].sum()
+    targets = {year: share * share_2021 / LOW_INCOME_2021_TARGET for year, share in LOW_INCOME_BY_YEAR.items()}
+    low_income = _calibrated_binomial(rng, children, LOW_INCOME_GRADIENT * rank, targets)
+    low_income_children = tidy(areas.code, [], {"children_under_16": children, "in_low_income": low_income})
+    return {"child_development": development, "immunisations": immunisations, "conceptions": conceptions,
+            "low_income_children": low_income_children}
+
+
+def make_practice_services(rng, practices: Practices) -> dict[str, pd.DataFrame]:
+    """Cervical screening, NHS Health Checks and flu vaccination (65+) by practice and year."""
+    registered = practices.registered  # [practice, year, sex, age]
+    rank = practices.rank - 0.5
+    women = registered[:, :, 1][..., (AGE_START >= 25) & (AGE_START < 65)].sum(axis=2)
+    screened = _calibrated_binomial(rng, women, CERVICAL_GRADIENT * rank, CERVICAL_SCREENING, SERVICE_PRACTICE_SD)
+    screening = tidy(practices.code, [("programme", ("cervical",))], {"eligible": women[..., None], "screened": screened[..., None]})
+
+    aged_40_74 = registered[..., (AGE_START >= 40) & (AGE_START < 75)].sum(axis=(2, 3))
+    eligible = np.rint(HEALTH_CHECK_ELIGIBLE * aged_40_74).astype(np.int64)
+    received = _calibrated_binomial(rng, eligible, np.zeros(len(rank)), HEALTH_CHECKS, HEALTH_CHECK_PRACTICE_SD)
+    health_checks = tidy(practices.code, [], {"eligible": eligible, "received": received})
+
+    aged_65 = registered[..., AGE_START >= 65].sum(axis=(2, 3))
+    vaccinated = _calibrated_binomial(rng, aged_65, FLU_GRADIENT * rank, FLU_65, SERVICE_PRACTICE_SD)
+    flu = tidy(practices.code, [], {"eligible_65_plus": aged_65, "vaccinated": vaccinated})
+    return {"screening": screening, "health_checks": health_checks, "flu_vaccination": flu}
+
+
+def make_dementia(rng, practices: Practices, registers: dict[str, np.ndarray]) -> pd.DataFrame:
+    """Fill the dementia register (patients aged 65+) and return the estimated prevalence table.
+
+    The estimate applies age-specific prevalence rates to each practice's patients aged 65+; the
+    register is a binomial share of the estimate (the diagnosis rate, DEMENTIA_DIAGNOSIS by year,
+    varying between practices), so register <= estimate <= patients aged 65+.
+    """
+    old = AGE_START >= 65
+    persons = practices.registered.sum(axis=2)[..., old].astype(float)  # [practice, year, age 65+]
+    estimate = np.rint(persons @ np.array(DEMENTIA_PREVALENCE_65)).astype(np.int64)
+    register = _calibrated_binomial(rng, estimate, np.zeros(len(practices.code)), DEMENTIA_DIAGNOSIS, DEMENTIA_PRACTICE_SD)
+    c = REGISTERS.index("dementia")
+    registers["register"][..., c] = register
+    registers["list_size"][..., c] = np.rint(persons.sum(axis=2)).astype(np.int64)
+    return tidy(practices.code, [], {"estimated_prevalence_count": estimate})
+
+
+def make_survey_weight(rng) -> pd.DataFrame:
+    """Adults overweight or obese (survey estimate with Wilson limits), like make_survey."""
+    rows = []
+    for year in YEARS:
+        respondents = int(rng.integers(SURVEY_RESPONDENTS[0], SURVEY_RESPONDENTS[1] + 1))
+        if year == 2021:
+            value = EXCESS_WEIGHT_2021
+        elif year < 2021:
+            value = EXCESS_WEIGHT_2013 + (EXCESS_WEIGHT_2021 - EXCESS_WEIGHT_2013) * (year - 2013) / 8 + rng.normal(0, SURVEY_JITTER)
+        else:
+            value = EXCESS_WEIGHT_2021 + EXCESS_WEIGHT_2022_CHANGE + rng.normal(0, SURVEY_JITTER)
+        lower, upper = wilson_limits(value / 100, respondents)
+        rows.append((BOROUGH[0], int(year), "excess_weight", respondents, round(value, 2), round(100 * lower, 2), round(100 * upper, 2)))
+    return pd.DataFrame(rows, columns=["area_code", "year", "measure", "respondents", "value", "lower_95_0", "upper_95_0"])
+
+
+def make_reablement(rng) -> pd.DataFrame:
+    """Borough reablement outcomes (ASCOF 2B(1)) by financial year."""
+    discharged = np.array([rng.poisson(REABLEMENT[int(y)][0]) for y in YEARS])
+    at_home = rng.binomial(discharged, [REABLEMENT[int(y)][1] for y in YEARS])
+    return tidy([BOROUGH[0]], [], {"discharged_65_plus": discharged[None], "at_home_91_days": at_home[None]})
+
+
+# ---------------------------------------------------------------------------------------------
 # Putting it together
 # ---------------------------------------------------------------------------------------------
 @dataclass
@@ -815,6 +1130,16 @@ FILES = {
     "registers": "registers.csv",
     "practice_admissions": "practice_admissions.csv",
     "survey": "survey.csv",
+    "deaths_by_season": "deaths_by_season.csv.gz",
+    "child_development": "child_development.csv",
+    "immunisations": "immunisations.csv",
+    "conceptions": "conceptions.csv",
+    "low_income_children": "low_income_children.csv",
+    "screening": "screening.csv",
+    "health_checks": "health_checks.csv",
+    "flu_vaccination": "flu_vaccination.csv",
+    "expected_dementia": "expected_dementia.csv",
+    "reablement": "reablement.csv",
 }
 
 
@@ -825,25 +1150,38 @@ def generate(seed: int = SEED) -> Demo:
     deprivation = make_deprivation(rng["deprivation"], areas)
     population = make_population(rng["population"], areas)
     births, live = make_births(rng["births"], population, areas)
-    deaths = make_mortality(rng["mortality"], population, live, areas)
+    births = make_maternity(rng["maternity"], births, areas)
+    deaths, expected = make_mortality(rng["mortality"], population, live, areas)
+    deaths = refine_causes(rng["causes"], deaths, expected, population, areas)
+    deaths_by_season = make_deaths_by_season(rng["seasons"], deaths, areas)
+    child_health = make_child_health(rng["child_health"], population, areas)
     admissions = make_admissions(rng["admissions"], population, areas)
     child_weight = make_child_weight(rng["child_weight"], population, areas)
     practice_geography, practices = make_practices(rng["practices"], population, areas)
     registers = make_registers(rng["registers"], practices)
+    expected_dementia = make_dementia(rng["dementia"], practices, registers)
     practice_admissions = make_practice_admissions(rng["practice_admissions"], practices)
-    survey = make_survey(rng["survey"])
+    practice_services = make_practice_services(rng["practice_services"], practices)
+    survey = pd.concat([make_survey(rng["survey"]), make_survey_weight(rng["survey_weight"])], ignore_index=True)
+    survey = survey.sort_values("year", kind="mergesort", ignore_index=True)  # by year, measures in a fixed order
     tables = {
         "geography": pd.concat([geography, practice_geography], ignore_index=True),
         "deprivation": deprivation,
         "population": tidy(areas.code, BY_SEX_AGE, {"population": population}),
-        "deaths": deaths,
+        "deaths": tidy(areas.code, BY_SEX_AGE + [("cause", DEATH_CAUSES), ("preventable", PREVENTABLE)], {"deaths": deaths},
+                       "deaths"),
         "births": births,
         "admissions": admissions,
         "child_weight": child_weight,
         "practice_population": tidy(practices.code, BY_SEX_AGE, {"registered": practices.registered}),
-        "registers": registers,
+        "registers": tidy(practices.code, [("condition", REGISTERS)], registers),
         "practice_admissions": practice_admissions,
         "survey": survey,
+        "deaths_by_season": deaths_by_season,
+        **child_health,
+        **practice_services,
+        "expected_dementia": expected_dementia,
+        "reablement": make_reablement(rng["reablement"]),
     }
     return Demo(tables, areas, practices)
 

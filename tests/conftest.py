@@ -44,8 +44,9 @@ def tiny_tables() -> dict[str, pd.DataFrame]:
             columns=["area_code", "year", "sex", "age_band", "cause", "preventable", "deaths"],
         ),
         "births": pd.DataFrame(
-            [("XS0000001", 2020, 30, 28, 1, 30, 4)],
-            columns=["area_code", "year", "live_births", "term_live_births", "term_low_birth_weight", "maternities", "smoking_at_delivery"],
+            [("XS0000001", 2020, 30, 28, 1, 30, 4, 5, 22)],
+            columns=["area_code", "year", "live_births", "term_live_births", "term_low_birth_weight", "maternities", "smoking_at_delivery",
+                     "smoking_early_pregnancy", "early_booking"],
         ),
         "admissions": pd.DataFrame(
             [("XS0000002", 2020, "Female", "70-74", "copd", 2)],
@@ -60,7 +61,8 @@ def tiny_tables() -> dict[str, pd.DataFrame]:
             columns=["area_code", "year", "sex", "age_band", "registered"],
         ),
         "registers": pd.DataFrame(
-            [("XP00001", 2020, "diabetes", 300, 3800)], columns=["area_code", "year", "condition", "register", "list_size"]
+            [("XP00001", 2020, "diabetes", 300, 3800), ("XP00001", 2020, "dementia", 26, 700)],
+            columns=["area_code", "year", "condition", "register", "list_size"],
         ),
         "practice_admissions": pd.DataFrame(
             [("XP00001", 2020, "emergency_cancer", 12)], columns=["area_code", "year", "condition", "admissions"]
@@ -68,6 +70,35 @@ def tiny_tables() -> dict[str, pd.DataFrame]:
         "survey": pd.DataFrame(
             [("E08000027", 2020, "smoking", 500, 16.9, 13.9, 20.4)],
             columns=["area_code", "year", "measure", "respondents", "value", "lower_95_0", "upper_95_0"],
+        ),
+        "deaths_by_season": pd.DataFrame(
+            [("XS0000001", 2020, "Female", "aug_nov", 2), ("XS0000001", 2020, "Female", "dec_mar", 3),
+             ("XS0000002", 2020, "Male", "apr_jul", 2)],
+            columns=["area_code", "year", "sex", "season", "deaths"],
+        ),  # fmt: skip
+        "child_development": pd.DataFrame(
+            [("XS0000001", 2020, 25, 17), ("XS0000002", 2020, 20, 15)], columns=["area_code", "year", "eligible", "good_level_development"]
+        ),
+        "immunisations": pd.DataFrame(
+            [("XS0000001", 2020, "mmr1_age2", 25, 23)], columns=["area_code", "year", "vaccine", "eligible", "vaccinated"]
+        ),
+        "conceptions": pd.DataFrame(
+            [("XS0000001", 2020, 30, 1)], columns=["area_code", "year", "females_15_17", "conceptions_under_18"]
+        ),
+        "low_income_children": pd.DataFrame(
+            [("XS0000001", 2020, 400, 100), ("XS0000002", 2020, 300, 30)],
+            columns=["area_code", "year", "children_under_16", "in_low_income"],
+        ),
+        "screening": pd.DataFrame(
+            [("XP00001", 2020, "cervical", 900, 630)], columns=["area_code", "year", "programme", "eligible", "screened"]
+        ),
+        "health_checks": pd.DataFrame([("XP00001", 2020, 1200, 90)], columns=["area_code", "year", "eligible", "received"]),
+        "flu_vaccination": pd.DataFrame(
+            [("XP00001", 2020, 700, 560)], columns=["area_code", "year", "eligible_65_plus", "vaccinated"]
+        ),
+        "expected_dementia": pd.DataFrame([("XP00001", 2020, 40)], columns=["area_code", "year", "estimated_prevalence_count"]),
+        "reablement": pd.DataFrame(
+            [("E08000027", 2020, 100, 88)], columns=["area_code", "year", "discharged_65_plus", "at_home_91_days"]
         ),
     }
 
