@@ -104,11 +104,12 @@ def area_lookup(geography: pd.DataFrame) -> pd.DataFrame:
     """Every (base area, area it counts towards) pair, with the latter's type.
 
     Base areas are small areas and practices; each counts towards itself and all its ancestors
-    up to the borough.
+    up to the borough. The borough is a base area too (it counts towards itself only), for the
+    tables that hold borough totals (e.g. reablement).
     """
     parent = geography.set_index("area_code")["parent_code"]
     kind = geography.set_index("area_code")["area_type"]
-    base = geography.loc[geography["area_type"].isin(["small_area", "practice"]), ["area_code"]]
+    base = geography.loc[geography["area_type"].isin(["small_area", "practice", "borough"]), ["area_code"]]
     frames = []
     current = pd.DataFrame({"base_code": base["area_code"].to_numpy(), "area_code": base["area_code"].to_numpy()})
     while len(current):
@@ -244,6 +245,11 @@ def _run_method(method: str, df: pd.DataFrame, catalogue: dict[str, dict]) -> pd
         totals = df.groupby(group, sort=True)[["count", "denominator"]].sum().reset_index()
         out = out.drop(columns=[c for c in ("deaths", "population") if c in out.columns]).merge(totals, on=group, how="left")
         return out
+    if method == "ewd_index":
+        # count = winter deaths, denominator = both non-winter periods' deaths; the store keeps
+        # Fingertips' count (excess winter deaths) and denominator (average non-winter deaths).
+        out = stats.excess_winter_deaths(df, "count", "denominator", group_by=group)
+        return out.assign(count=out["excess_deaths"], denominator=out["average_non_winter"])
     raise ValueError(f"unknown method {method!r}")  # the catalogue schema makes this unreachable
 
 
@@ -265,6 +271,57 @@ def _survey_inputs(inputs: Inputs, lookup: pd.DataFrame, indicator: dict) -> pd.
     return out
 
 
+def _published_values(inputs: Inputs, entries: list[dict]) -> pd.DataFrame:
+    """Method ``published``: the borough's real published values from the comparators table.
+
+    Nothing is computed: each comparators row for the borough and one of these indicators
+    becomes a store row, its period label read back into window length and end year with the
+    indicator's year type. Published limits are not in the comparators, so there are none.
+    """
+    borough = inputs.geography.loc[inputs.geography["area_type"] == "borough", "area_code"].iloc[0]
+    frames = []
+    for entry in entries:
+        rows = inputs.comparators.loc[
+            (inputs.comparators["indicator_id"] == entry["id"]) & (inputs.comparators["area_code"] == borough)
+            & inputs.comparators["sex"].isin(entry["sex"])
+        ]  # fmt: skip
+        start, end = parse_period_label(rows["period"], entry["year_type"])
+        frames.append(pd.DataFrame({
+            "indicator_id": entry["id"], "area_code": borough, "years": (end - start + 1).to_numpy(), "period_end": end.to_numpy(),
+            "sex": rows["sex"].to_numpy(), "value": rows["value"].to_numpy(dtype=float), "count": np.nan, "denominator": np.nan,
+            "lower_95_0": np.nan, "upper_95_0": np.nan, "lower_99_8": np.nan, "upper_99_8": np.nan,
+            "statistic": "Published value", "method": "Real published value: " + rows["source"].to_numpy(dtype=object),
+        }))  # fmt: skip
+    out = pd.concat(frames, ignore_index=True)
+    return out.loc[out["years"].isin([w for e in entries for w in e["windows"]])].reset_index(drop=True)
+
+
+def parse_period_label(labels: pd.Series, year_type: str) -> tuple[pd.Series, pd.Series]:
+    """Start and end years of Fingertips-style period labels (the inverse of :func:`period_label`).
+
+    "2020" -> (2020, 2020); "2018 - 20" -> (2018, 2020); "2019/20" -> (2020, 2020);
+    "2017/18 - 19/20" -> (2018, 2020). Raises ValueError on any other form.
+    """
+    labels = labels.astype(str).str.strip()
+    pattern = r"^(\d{4})$|^(\d{4}) - (\d{2})$" if year_type == "calendar" else r"^(\d{4})/(\d{2})(?: - (\d{2})/(\d{2}))?$"
+    parts = labels.str.extract(pattern)
+    if parts.isna().all(axis=1).any():
+        bad = labels[parts.isna().all(axis=1)].iloc[0]
+        example = period_label(pd.Series([2018]), pd.Series([2020]), year_type).iloc[0]
+        raise ValueError(f"period {bad!r} is not a {year_type} period label like {example!r}")
+    if year_type == "calendar":
+        single = parts[0].notna()
+        start = parts[0].where(single, parts[1]).astype(int)
+        end = start.where(single, (start // 100) * 100 + parts[2].fillna("0").astype(int))
+    else:
+        first = parts[0].astype(int)
+        start = first + 1
+        pooled = parts[2].notna()
+        end = start.where(~pooled, (first // 100) * 100 + parts[3].fillna("0").astype(int))
+    end = end.where(end >= start, end + 100)  # a window crossing a century
+    return start, end
+
+
 # --------------------------------------------------------------------------------------------
 # The store
 # --------------------------------------------------------------------------------------------
@@ -284,6 +341,8 @@ def compute_store(inputs: Inputs, catalogue: list[dict]) -> pd.DataFrame:
                                   lower_99_8=np.nan, upper_99_8=np.nan, statistic="Survey estimate",
                                   method="Published survey estimate and 95% limits")  # fmt: skip
             result = result.drop(columns=["estimate", "lower", "upper"])
+        elif method == "published":
+            result = _published_values(inputs, entries)
         else:
             frame = pd.concat([_inputs_for(inputs, lookup, e) for e in entries], ignore_index=True)
             result = _run_method(method, frame, by_id)
@@ -342,7 +401,8 @@ def add_comparisons(store: pd.DataFrame, comparators: pd.DataFrame) -> pd.DataFr
 
 #: How the recent-trend test treats each method: counts and denominators for proportions,
 #: the value and its 95% limits for everything else; counts have no trend.
-TREND_KIND = {"proportion": "proportion", "crude_rate": "rate", "dsr": "rate", "life_expectancy": "other", "survey": "other"}
+TREND_KIND = {"proportion": "proportion", "crude_rate": "rate", "dsr": "rate", "life_expectancy": "other", "survey": "other",
+              "ewd_index": "other"}
 
 
 def add_recent_trends(store: pd.DataFrame, catalogue: dict[str, dict]) -> pd.DataFrame:
