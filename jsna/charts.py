@@ -26,6 +26,17 @@ COMPARISON_STYLE = {
     "Lower": ("#5555E6", "triangle-down"),
     "Not compared": ("#C9C9C9", "square"),
 }
+#: A glyph for each comparison, for text cells (tables, the tartan rug).
+COMPARISON_GLYPH = {"Better": "▲", "Similar": "●", "Worse": "▼", "Higher": "▲", "Lower": "▼", "Not compared": ""}
+#: Funnel-plot significance (PHEindicatormethods wording) -> (words, colour, shape), high to low.
+SIGNIFICANCE_STYLE = {
+    "High (0.001)": ("Above the 99.8% limit", "#08519c", "triangle-up"),
+    "High (0.025)": ("Above the 95% limit", "#6baed6", "triangle-up"),
+    "Not significant": ("Within the 95% limits", "#bdbdbd", "circle"),
+    "Low (0.025)": ("Below the 95% limit", "#fdae6b", "triangle-down"),
+    "Low (0.001)": ("Below the 99.8% limit", "#d94801", "triangle-down"),
+    "Not applicable for events less than 10 for DSRs": ("Not tested (fewer than 10 events)", "#ffffff", "square"),
+}
 PLACE_COLOUR = "#1f5f8b"
 COMPARATOR_COLOUR = "#000000"
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif"
@@ -82,6 +93,13 @@ def csv_link(table: pd.DataFrame, name: str) -> str:
     return f'<a class="jsna-download" download="{html.escape(name)}.csv" href="data:text/csv;charset=utf-8,{data}">Download the data (CSV)</a>'
 
 
+class Html(str):
+    """An HTML fragment (a table, a list) that a notebook displays as HTML and code can use as a string."""
+
+    def _repr_html_(self) -> str:
+        return str(self)
+
+
 class Figure:
     """A chart with its alt text, data table and download, displayable in a notebook."""
 
@@ -121,7 +139,9 @@ def show(chart: alt.TopLevelMixin, *, alt_text: str, table: pd.DataFrame, name: 
 # --------------------------------------------------------------------------------------------
 # Chart builders
 # --------------------------------------------------------------------------------------------
-def pyramid(place: pd.DataFrame, comparator: pd.DataFrame, *, title: str, subtitle: str, place_label: str, comparator_label: str) -> alt.LayerChart:
+def pyramid(
+    place: pd.DataFrame, comparator: pd.DataFrame, *, title: str, subtitle: str, place_label: str, comparator_label: str, people: str = "residents"
+) -> alt.LayerChart:
     """Age-sex pyramid: the place as bars, the comparator as a line, both as % of all ages.
 
     Both frames have ``sex``, ``age_band`` and ``share`` columns (percent of the whole population).
@@ -132,7 +152,7 @@ def pyramid(place: pd.DataFrame, comparator: pd.DataFrame, *, title: str, subtit
     limit = float(data["share"].max()) * 1.1
     base = alt.Chart(data).encode(
         y=alt.Y("age_band:N", sort=bands, title="Age band"),
-        x=alt.X("signed:Q", title="% of all residents (men left, women right)", scale=alt.Scale(domain=[-limit, limit]),
+        x=alt.X("signed:Q", title=f"% of all {people} (men left, women right)", scale=alt.Scale(domain=[-limit, limit]),
                 axis=alt.Axis(labelExpr="abs(datum.value) + '%'")),
         tooltip=[alt.Tooltip("series:N", title="Population"), "sex:N", "age_band:N", alt.Tooltip("share:Q", format=".1f", title="%")],
     )  # fmt: skip
@@ -145,30 +165,158 @@ def pyramid(place: pd.DataFrame, comparator: pd.DataFrame, *, title: str, subtit
     return alt.layer(bars, line).properties(title=chart_title(title, subtitle), width=520, height=380)
 
 
-def ranked_bars(data: pd.DataFrame, *, title: str, subtitle: str, unit: str, benchmark: float | None, benchmark_label: str) -> alt.LayerChart:
+def comparison_key(label: str) -> str:
+    """"Better 99.8%" -> "Better"; anything unknown -> "Not compared"."""
+    key = str(label).split(" ")[0]
+    return key if key in COMPARISON_STYLE and key != "Not" else "Not compared"
+
+
+def _comparison_scales(labels, title: str) -> tuple[alt.Color, alt.Shape]:
+    """Colour and shape encodings of a ``comparison`` field: one legend, two signals."""
+    domain = [label for label in COMPARISON_STYLE if label in set(labels)]
+    colour = alt.Color("comparison:N", title=title, scale=alt.Scale(domain=domain, range=[COMPARISON_STYLE[d][0] for d in domain]))
+    shape = alt.Shape("comparison:N", title=title, scale=alt.Scale(domain=domain, range=[COMPARISON_STYLE[d][1] for d in domain]))
+    return colour, shape
+
+
+def _reference_lines(references: list[tuple[str, float]], height: int) -> list[alt.Chart]:
+    """Labelled vertical reference lines (the place's value, England's), labels stacked above the plot."""
+    layers = []
+    for i, (label, value) in enumerate((label, value) for label, value in references if pd.notna(value)):
+        reference = pd.DataFrame({"value": [float(value)], "label": [label]})
+        dash = [5, 3] if i == 0 else [2, 2]
+        layers.append(alt.Chart(reference).mark_rule(strokeDash=dash, color=COMPARATOR_COLOUR, strokeWidth=1.5).encode(x="value:Q"))
+        layers.append(
+            alt.Chart(reference).mark_text(align="left", dx=4, dy=-6 - 15 * i, baseline="bottom", fontSize=11, fontWeight="bold").encode(
+                x="value:Q", y=alt.value(0), text="label:N"
+            )
+        )
+    return layers
+
+
+def ranked_bars(
+    data: pd.DataFrame, *, title: str, subtitle: str, unit: str, references: list[tuple[str, float]], legend_title: str
+) -> alt.LayerChart:
     """Areas ranked by value with 95% limits, coloured and shaped by their comparison.
 
-    ``data`` has ``area_name``, ``value``, ``lower_95_0``, ``upper_95_0`` and ``comparison``.
+    ``data`` has ``area_name``, ``value``, ``lower_95_0``, ``upper_95_0`` and ``comparison``;
+    ``references`` are (label, value) pairs drawn as labelled vertical lines.
     """
-    domain = [label for label in COMPARISON_STYLE if label in set(data["comparison"])]
-    colour = alt.Color("comparison:N", title="Compared with benchmark", scale=alt.Scale(domain=domain, range=[COMPARISON_STYLE[d][0] for d in domain]))
-    shape = alt.Shape("comparison:N", title="Compared with benchmark", scale=alt.Scale(domain=domain, range=[COMPARISON_STYLE[d][1] for d in domain]))
-    order = data.sort_values("value", ascending=False)["area_name"].tolist()
-    y = alt.Y("area_name:N", sort=order, title=None)
-    points = alt.Chart(data).mark_point(filled=True, size=120, stroke="#222", strokeWidth=0.6).encode(
-        y=y, x=alt.X("value:Q", title=unit, scale=alt.Scale(zero=False)), color=colour, shape=shape,
+    colour, shape = _comparison_scales(data["comparison"], legend_title)
+    order = data.sort_values(["value", "area_name"], ascending=[False, True])["area_name"].tolist()
+    y = alt.Y("area_name:N", sort=order, title=None, axis=alt.Axis(labelLimit=260))
+    height = max(120, 28 * len(data))
+    values = pd.concat([data["lower_95_0"], data["upper_95_0"], pd.Series([v for _, v in references], dtype="float64")]).dropna()
+    pad = 0.05 * (float(values.max() - values.min()) or 1.0)
+    x = alt.X("value:Q", title=unit, scale=alt.Scale(zero=False, domain=[float(values.min()) - pad, float(values.max()) + pad], nice=True))
+    points = alt.Chart(data).mark_point(filled=True, size=130, stroke="#222", strokeWidth=0.6, opacity=1).encode(
+        y=y, x=x, color=colour, shape=shape,
         tooltip=["area_name:N", alt.Tooltip("value:Q", format=".1f"), alt.Tooltip("lower_95_0:Q", format=".1f"),
                  alt.Tooltip("upper_95_0:Q", format=".1f"), "comparison:N"],
     )  # fmt: skip
-    rules = alt.Chart(data).mark_rule(color="#444").encode(y=y, x="lower_95_0:Q", x2="upper_95_0:Q")
-    layers = [rules, points]
-    if benchmark is not None and pd.notna(benchmark):
-        reference = pd.DataFrame({"value": [benchmark], "label": [f"{benchmark_label}: {benchmark:.1f}"]})
-        layers.append(alt.Chart(reference).mark_rule(strokeDash=[5, 3], color=COMPARATOR_COLOUR).encode(x="value:Q"))
-        layers.append(
-            alt.Chart(reference).mark_text(align="left", dx=4, dy=-6, fontSize=11).encode(x="value:Q", y=alt.value(0), text="label:N")
-        )
-    return alt.layer(*layers).properties(title=chart_title(title, subtitle), width=480, height=max(120, 28 * len(data)))
+    rules = alt.Chart(data).mark_rule(color="#444", strokeWidth=1.5).encode(y=y, x="lower_95_0:Q", x2="upper_95_0:Q")
+    layers = [rules, *_reference_lines(references, height), points]
+    return alt.layer(*layers).properties(title=chart_title(title, subtitle), width=460, height=height)
+
+
+def interval_trend(data: pd.DataFrame, *, title: str, subtitle: str, unit: str, order: list[str]) -> alt.LayerChart:
+    """One place's values over time with a 95% interval band, and England where it exists.
+
+    ``data`` has ``period``, ``series`` (the place's name or "England"), ``value``,
+    ``lower_95_0`` and ``upper_95_0`` (missing for England); ``order`` is the periods in order.
+    """
+    series = list(dict.fromkeys(data["series"]))
+    x = alt.X("period:O", sort=order, title="Period", axis=alt.Axis(labelAngle=-40 if len(order[0]) > 4 else 0))
+    y = alt.Y("value:Q", title=unit, scale=alt.Scale(zero=False))
+    colour = alt.Color("series:N", title=None, scale=alt.Scale(domain=series, range=[PLACE_COLOUR, COMPARATOR_COLOUR][: len(series)]))
+    dash = alt.StrokeDash("series:N", title=None, scale=alt.Scale(domain=series, range=[[1, 0], [5, 3]][: len(series)]))
+    shape = alt.Shape("series:N", title=None, scale=alt.Scale(domain=series, range=["circle", "diamond"][: len(series)]))
+    band = alt.Chart(data).transform_filter(alt.datum.lower_95_0 != None).mark_area(opacity=0.2, color=PLACE_COLOUR).encode(
+        x=x, y=alt.Y("lower_95_0:Q", title=unit), y2="upper_95_0:Q"
+    )
+    line = alt.Chart(data).mark_line(point=alt.OverlayMarkDef(filled=True, size=45)).encode(
+        x=x, y=y, color=colour, strokeDash=dash, shape=shape,
+        tooltip=["series:N", "period:N", alt.Tooltip("value:Q", format=".1f"), alt.Tooltip("lower_95_0:Q", format=".1f", title="95% lower"),
+                 alt.Tooltip("upper_95_0:Q", format=".1f", title="95% upper")],
+    )  # fmt: skip
+    return alt.layer(band, line).properties(title=chart_title(title, subtitle), width=460, height=260)
+
+
+def tartan(cells: pd.DataFrame, *, title: str, subtitle: str, rows: list[str], columns: list[str]) -> alt.LayerChart:
+    """Indicators (rows) by places (columns), each cell's value as text, coloured by comparison.
+
+    ``cells`` has ``indicator``, ``place``, ``text`` (the value with a glyph for its comparison,
+    or "[c]"/"[x]") and ``comparison``.
+    """
+    styles = {**COMPARISON_STYLE, "Benchmark": ("#ffffff", "")}
+    domain = [label for label in styles if label in set(cells["comparison"])]
+    dark = [label for label in domain if label in ("Worse", "Lower")]
+    shown = [label for label in domain if label != "Benchmark"]
+    x = alt.X("place:N", sort=columns, title=None, axis=alt.Axis(orient="top", labelAngle=-35, labelLimit=180, labelAlign="left", domain=False, ticks=False))
+    y = alt.Y("indicator:N", sort=rows, title=None, axis=alt.Axis(labelLimit=460, domain=False, ticks=False))
+    base = alt.Chart(cells).encode(x=x, y=y, tooltip=["indicator:N", "place:N", "text:N", "comparison:N"])
+    rect = base.mark_rect(stroke="#fff", strokeWidth=2).encode(
+        color=alt.Color("comparison:N", title="Compared with England", legend=alt.Legend(values=shown),
+                        scale=alt.Scale(domain=domain, range=[styles[d][0] for d in domain]))
+    )  # fmt: skip
+    label = base.mark_text(fontSize=11).encode(
+        text="text:N",
+        color=alt.condition(alt.FieldOneOfPredicate(field="comparison", oneOf=dark or ["-"]), alt.value("#fff"), alt.value("#111")),
+    )
+    return alt.layer(rect, label).properties(title=chart_title(title, subtitle, width=80), width=max(240, 78 * len(columns)), height=30 * len(rows))
+
+
+def spine(data: pd.DataFrame, *, title: str, subtitle: str, rows: list[str]) -> alt.LayerChart:
+    """Fingertips-style spine chart: each indicator on its own scale, England at the centre.
+
+    ``data`` has ``indicator``, ``position`` (the place's value scaled to 0-1, better to the
+    right), ``range_from``/``range_to`` (the ward range, scaled; may be missing), ``value_text``,
+    ``range_text`` and ``comparison``.
+    """
+    colour, shape = _comparison_scales(data["comparison"], "Compared with England")
+    y = alt.Y("indicator:N", sort=rows, title=None, axis=alt.Axis(labelLimit=330, domain=False, ticks=False))
+    x_axis = alt.Axis(values=[0, 0.5, 1], labelExpr="datum.value == 0.5 ? 'England' : datum.value < 0.5 ? '← worse' : 'better →'", grid=False)
+    x = alt.X("position:Q", scale=alt.Scale(domain=[0, 1]), axis=x_axis, title="Each indicator on its own scale, England at the centre")
+    base = alt.Chart(data).encode(y=y)
+    track = base.mark_bar(color="#eeeeee", height=16).encode(x=alt.datum(0), x2=alt.datum(1))
+    ranges = base.transform_filter(alt.datum.range_from != None).mark_bar(color="#9a9a9a", height=16).encode(
+        x=alt.X("range_from:Q", scale=alt.Scale(domain=[0, 1])), x2="range_to:Q", tooltip=["indicator:N", alt.Tooltip("range_text:N", title="Range across wards")]
+    )
+    centre = alt.Chart(pd.DataFrame({"position": [0.5]})).mark_rule(color=COMPARATOR_COLOUR, strokeWidth=2).encode(x=x)
+    points = base.mark_point(filled=True, size=150, stroke="#222", strokeWidth=0.7, opacity=1).encode(
+        x=x, color=colour, shape=shape, tooltip=["indicator:N", alt.Tooltip("value_text:N", title="Value"), "comparison:N"]
+    )
+    return alt.layer(track, ranges, centre, points).properties(title=chart_title(title, subtitle, width=80), width=360, height=30 * len(rows))
+
+
+def funnel(points: pd.DataFrame, lines: pd.DataFrame, *, baseline: float, baseline_label: str, title: str, subtitle: str, unit: str) -> alt.LayerChart:
+    """Funnel plot: practices' values against their denominators, with 95% and 99.8% limits.
+
+    ``points`` has ``area_name``, ``denominator``, ``value``, ``significance`` (one of
+    :data:`SIGNIFICANCE_STYLE`) and ``outlier`` (label the point); ``lines`` has
+    ``denominator``, ``limit`` ("95% limits", "99.8% limits"), ``side`` and ``value``.
+    """
+    present = [key for key in SIGNIFICANCE_STYLE if key in set(points["significance"])]
+    words = [SIGNIFICANCE_STYLE[key][0] for key in present]
+    points = points.assign(where=points["significance"].map(lambda key: SIGNIFICANCE_STYLE[key][0]))
+    legend = "Compared with the limits"
+    colour = alt.Color("where:N", title=legend, sort=words, scale=alt.Scale(domain=words, range=[SIGNIFICANCE_STYLE[k][1] for k in present]))
+    shape = alt.Shape("where:N", title=legend, sort=words, scale=alt.Scale(domain=words, range=[SIGNIFICANCE_STYLE[k][2] for k in present]))
+    x = alt.X("denominator:Q", title="Denominator (size of the practice's population)", scale=alt.Scale(zero=False))
+    y = alt.Y("value:Q", title=unit, scale=alt.Scale(zero=False))
+    limit_lines = alt.Chart(lines).mark_line(color="#555", strokeWidth=1.2).encode(
+        x=x, y=y, detail="side:N",
+        strokeDash=alt.StrokeDash("limit:N", title="Control limits", scale=alt.Scale(domain=["95% limits", "99.8% limits"], range=[[4, 3], [1, 0]])),
+    )  # fmt: skip
+    centre = pd.DataFrame({"value": [baseline], "label": [baseline_label]})
+    centre_rule = alt.Chart(centre).mark_rule(color=COMPARATOR_COLOUR, strokeWidth=1.5).encode(y="value:Q")
+    centre_text = alt.Chart(centre).mark_text(align="right", dy=-6, fontSize=11, fontWeight="bold").encode(y="value:Q", x=alt.value(460), text="label:N")
+    dots = alt.Chart(points).mark_point(filled=True, size=90, stroke="#222", strokeWidth=0.6, opacity=1).encode(
+        x=x, y=y, color=colour, shape=shape,
+        tooltip=["area_name:N", alt.Tooltip("denominator:Q", format=","), alt.Tooltip("value:Q", format=".1f"), alt.Tooltip("where:N", title="Compared with limits")],
+    )  # fmt: skip
+    names = alt.Chart(points).transform_filter(alt.datum.outlier).mark_text(align="left", dx=8, fontSize=11).encode(x=x, y=y, text="area_name:N")
+    return alt.layer(limit_lines, centre_rule, centre_text, dots, names).properties(title=chart_title(title, subtitle), width=460, height=300)
 
 
 def trend(data: pd.DataFrame, *, title: str, subtitle: str, unit: str) -> alt.LayerChart:

@@ -74,3 +74,174 @@ def share_sentence(part: str, value: float, place: str, period: str) -> str:
     ratio = round(100 / value) if value > 0 else None
     about = f"About 1 in {ratio} residents" if ratio and ratio <= 20 else "Residents"
     return f"{about} of {place} ({number(value, '%')}) {part} in {period}."
+
+
+# --------------------------------------------------------------------------------------------
+# Indicators, comparisons and trends in words
+# --------------------------------------------------------------------------------------------
+#: Area types in the plural, as a sentence names them.
+AREA_WORDS = {
+    "borough": ("borough", "boroughs"),
+    "township": ("township", "townships"),
+    "ward": ("ward", "wards"),
+    "pcn": ("primary care network", "primary care networks"),
+    "practice": ("GP practice", "GP practices"),
+}
+#: Where the head noun of an indicator title ends ("admissions for COPD" -> "admissions").
+_HEAD_ENDS = (" for ", " at ", " from ", " in ", " of ", " aged ", " due ", " caused ", " with ", " considered ", ",", ":")
+
+
+def subject(title: str) -> str:
+    """An indicator title without its unit: "Life expectancy at birth (years)" -> "Life expectancy at birth"."""
+    return title.split(" (")[0].strip()
+
+
+def lower_first(words: str) -> str:
+    """"Life expectancy" -> "life expectancy", but "COPD admissions" stays as it is."""
+    if len(words) > 1 and words[0].isupper() and words[1].islower():
+        return words[0].lower() + words[1:]
+    return words
+
+
+def is_plural(title: str) -> bool:
+    """Whether an indicator title's head noun is plural ("Emergency admissions for COPD": yes).
+
+    The head noun is the last word before the first preposition or comma; it is plural when it
+    is "children" or "people" or ends in "s" (but not "ss", "us" or "is": "status", "prevalence").
+    """
+    head = subject(title)
+    cut = min((i for i in (head.find(end) for end in _HEAD_ENDS) if i > 0), default=len(head))
+    words = head[:cut].split()
+    last = words[-1].lower() if words else ""
+    return last in ("children", "people") or (last.endswith("s") and not last.endswith(("ss", "us", "is")))
+
+
+def verb(title: str, singular: str = "is", plural: str = "are") -> str:
+    return plural if is_plural(title) else singular
+
+
+def indicator_subject(title: str, sex: str) -> str:
+    """"Life expectancy at birth for men": the title without its unit, with the sex if not persons."""
+    who = f" for {SEX_WORDS[sex]}" if sex in ("Male", "Female") else ""
+    return subject(title) + who
+
+
+def value_text(value: float, unit: str, decimals: int | None = None) -> str:
+    """A value with its unit as a reader sees it: "77.6 years", "12.3%", "415.1 per 100,000"."""
+    shown = number(value, unit, 1 if decimals is None and unit not in ("people", "count") else decimals)
+    if shown == "[x]" or unit in ("%", "years", "people", "count", ""):
+        return shown
+    return f"{shown} {unit}"
+
+
+def area_count(n: int, area_type: str) -> str:
+    """"1 township", "5 townships", "2 primary care networks"."""
+    one, many = AREA_WORDS.get(area_type, (area_type, area_type + "s"))
+    return f"{n} {one if n == 1 else many}"
+
+
+def possessive(name: str) -> str:
+    return f"{name}'s"
+
+
+def trend_words(label: str) -> str:
+    """The recent-trend marker in a sentence, "" when there is none to state."""
+    label = str(label or "")
+    if label in ("", "Could not be calculated"):
+        return ""
+    return label[0].lower() + label[1:]
+
+
+def trend_judgement(label: str) -> int:
+    """+1 getting worse, -1 getting better, 0 otherwise (for ordering findings)."""
+    label = str(label or "")
+    return 1 if label.endswith("getting worse") else -1 if label.endswith("getting better") else 0
+
+
+def comparison_judgement(label: str) -> int:
+    """+2 significantly worse, -2 significantly better, 0 otherwise (for ordering findings)."""
+    key = str(label).split(" ")[0]
+    return {"Worse": 2, "Better": -2}.get(key, 0)
+
+
+def compare_areas_title(subject_words: str, plural: bool, labels: list[str], comparator: str, area_type: str) -> str:
+    """"Life expectancy at birth for men is significantly worse than Dudley's in 3 of 5 townships"."""
+    total = len(labels)
+    counts = {key: sum(str(label).split(" ")[0] == key for label in labels) for key in COMPARISON_WORDS}
+    be = "are" if plural else "is"
+    first, second = ("Worse", "Better") if counts["Worse"] or counts["Better"] else ("Lower", "Higher")
+    if counts[first] == 0 and counts[second] == 0:
+        if counts["Similar"] == 0:
+            return f"{subject_words} could not be compared with {possessive(comparator)} in any of the {area_count(total, area_type)}"
+        return f"{subject_words} {be} not significantly different from {possessive(comparator)} in any of the {area_count(total, area_type)}"
+    if counts[first] == 0:
+        first, second = second, first
+    words = f"{subject_words} {be} significantly {first.lower()} than {possessive(comparator)} in {counts[first]} of {area_count(total, area_type)}"
+    if counts[second]:
+        words += f" and {second.lower()} in {counts[second]}"
+    return words
+
+
+def trend_title(subject_words: str, plural: bool, place: str, label: str, latest: str) -> str:
+    """The title of a trend chart: the recent trend in words, or the latest value when there is none."""
+    trend = trend_words(label)
+    if trend == "no significant change":
+        return f"There has been no significant recent change in {lower_first(subject_words)} in {place}"
+    if trend:
+        return f"{subject_words} in {place} {'are' if plural else 'is'} {trend}"
+    return f"{subject_words} in {place} {'were' if plural else 'was'} {latest}"
+
+
+def headline_sentence(row: pd.Series, benchmark: str, benchmark_value: float, label: str) -> str:
+    """A finding from a store row's flags, e.g. "Emergency hospital admissions for COPD in Dudley
+    (468.2 per 100,000 in 2019/20) are significantly worse than England (415.1 per 100,000) and
+    getting worse." """
+    words = indicator_subject(row["indicator_name"], row["sex"])
+    plural = is_plural(row["indicator_name"])
+    place = place_name(row["area_name"], row["area_type"])
+    start = f"{words} in {place} ({value_text(row['value'], row['unit'])} in {row['period']}) {'are' if plural else 'is'}"
+    phrase = comparison_phrase(label, benchmark, benchmark_value, row["unit"])
+    trend = trend_words(row.get("recent_trend", ""))
+    trend = "" if trend == "no significant change" else trend
+    if phrase and trend:
+        # "... worse than England and getting worse": the direction is implied by the judgement.
+        short = trend.split(" and ")[-1]
+        joiner = " but " if label == "Similar" or comparison_judgement(label) * trend_judgement(row["recent_trend"]) < 0 else " and "
+        return f"{start} {phrase}{joiner}{short}."
+    return f"{start} {phrase or trend}."
+
+
+def tally_title(place: str, labels: list[str], benchmark: str) -> str:
+    """"In Dudley, 3 of 7 indicators compared are significantly worse than England and 1 is better"."""
+    keys = [str(label).split(" ")[0] for label in labels]
+    compared = sum(key in ("Better", "Similar", "Worse", "Higher", "Lower") for key in keys)
+    worse, better = keys.count("Worse"), keys.count("Better")
+    if compared == 0:
+        return f"No indicator for {place} can be compared with {benchmark} for its latest period"
+    if worse == 0 and better == 0:
+        return f"In {place}, none of the {compared} indicators compared is significantly better or worse than {benchmark}"
+    parts = []
+    if worse:
+        parts.append(f"{worse} of {compared} indicators compared {'is' if worse == 1 else 'are'} significantly worse than {benchmark}")
+    if better:
+        phrase = f"{better} {'is' if better == 1 else 'are'} better" if worse else f"{better} of {compared} indicators compared {'is' if better == 1 else 'are'} significantly better than {benchmark}"
+        parts.append(phrase)
+    return f"In {place}, " + " and ".join(parts)
+
+
+def listing(names: list[str]) -> str:
+    """"A", "A and B", "A, B and C"."""
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def funnel_title(names: list[str], high: list[bool], subject_words: str, period: str, total: int) -> tuple[str, str]:
+    """Title and subtitle of a funnel plot: the practices outside the 99.8% limits, by name."""
+    if not names:
+        return (f"No GP practice is outside the 99.8% limits for {lower_first(subject_words)} in {period}",
+                f"All {total} practices are within the range expected from chance variation around the borough's value.")  # fmt: skip
+    above = [n for n, h in zip(names, high) if h]
+    below = [n for n, h in zip(names, high) if not h]
+    parts = ([f"{listing(above)} above"] if above else []) + ([f"{listing(below)} below"] if below else [])
+    count = f"{len(names)} of {total} GP practices {'is' if len(names) == 1 else 'are'}"
+    title = f"{count} outside the 99.8% limits for {lower_first(subject_words)} in {period}: " + "; ".join(parts)
+    return title, "Outside the 99.8% limits: very unlikely to be chance variation around the borough's value."
