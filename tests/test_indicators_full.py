@@ -23,7 +23,8 @@ BOROUGH = "E08000027"
 Z95 = 1.959963984540054
 
 CHAPTERS = {
-    "population": ["population", "aged_under_15", "aged_65_plus", "most_deprived_20pc", "life_expectancy_birth"],
+    "population": ["population", "aged_under_15", "aged_65_plus", "most_deprived_20pc", "life_expectancy_birth",
+                   "life_expectancy_birth_sii"],
     "start_well": ["infant_mortality", "low_birth_weight_term", "smoking_at_delivery", "smoking_early_pregnancy",
                    "early_access_maternity", "mmr_coverage_2", "school_readiness", "reception_excess_weight",
                    "year6_excess_weight", "under_18_conceptions", "child_injury_admissions", "children_low_income"],
@@ -31,7 +32,7 @@ CHAPTERS = {
                   "cervical_screening", "under_75_cancer_preventable", "under_75_cvd_preventable", "copd_admissions",
                   "chd_admissions", "stroke_admissions", "self_harm_admissions", "alcohol_admissions_narrow", "suicide_rate",
                   "drug_misuse_deaths", "health_check_uptake", "emergency_cancer_admissions"],
-    "age_well": ["life_expectancy_65", "dfle_birth", "dfle_65", "falls_admissions_65", "hip_fracture_admissions_65",
+    "age_well": ["life_expectancy_65", "life_expectancy_65_sii", "dfle_birth", "dfle_65", "falls_admissions_65", "hip_fracture_admissions_65",
                  "dementia_diagnosis_rate", "excess_winter_deaths", "flu_vaccination_65", "reablement_91_days"],
 }  # fmt: skip
 METHODS = {
@@ -43,6 +44,7 @@ METHODS = {
     "published": {"dfle_birth", "dfle_65"},
     "ewd_index": {"excess_winter_deaths"},
     "life_expectancy": {"life_expectancy_birth", "life_expectancy_65"},
+    "le_sii": {"life_expectancy_birth_sii", "life_expectancy_65_sii"},
     "count": {"population"},
 }  # fmt: skip
 HOSPITAL = {"child_injury_admissions", "copd_admissions", "chd_admissions", "stroke_admissions", "self_harm_admissions",
@@ -80,7 +82,7 @@ def test_every_indicator_of_the_issue_is_catalogued_in_its_chapter(catalogue) ->
     for chapter, ids in CHAPTERS.items():
         for indicator in ids:
             assert catalogue[indicator]["chapter"] == chapter, indicator
-            if chapter != "population":
+            if chapter != "population" and not indicator.endswith("_sii"):
                 assert catalogue[indicator]["stage"] == chapter, indicator
     assert set(catalogue) == {i for ids in CHAPTERS.values() for i in ids}
 
@@ -297,6 +299,39 @@ def test_borough_lands_near_the_published_dudley_figures(demo_store) -> None:
         assert one(demo_store, indicator, period=period)["value"] == pytest.approx(published, abs=tolerance), indicator
     for sex, published in (("Male", 60.45), ("Female", 60.07)):
         assert one(demo_store, "dfle_birth", period="2018 - 20", sex=sex)["value"] == published
+
+
+def test_local_deciles_split_the_small_areas_evenly_most_deprived_first(demo) -> None:
+    inputs = load_inputs(DEMO, ROOT / "data" / "reference")
+    lookup = indicators.area_lookup(inputs.geography)
+    deciles = indicators.local_deciles(inputs, lookup, ["borough", "township"])
+    borough = deciles.loc[deciles["area_code"] == BOROUGH]
+    assert len(borough) == 192 and borough["decile"].value_counts().tolist() == [20, 20, 19, 19, 19, 19, 19, 19, 19, 19]
+    score = borough["base_code"].map(demo["deprivation"].set_index("area_code")["imd_score"])
+    assert score.groupby(borough["decile"]).min().is_monotonic_decreasing
+    assert score.groupby(borough["decile"]).max().iloc[0] == demo["deprivation"]["imd_score"].max()
+    assert deciles.loc[deciles["area_code"] != BOROUGH, "area_code"].nunique() == 5  # deciles within each township too
+
+
+def test_inequality_in_life_expectancy_is_the_slope_across_local_deciles(demo_store, demo) -> None:
+    """The SII of life expectancy, re-derived: Chiang II by decile, then PHE's weighted slope."""
+    from jsna import stats
+
+    r = one(demo_store, "life_expectancy_birth_sii", period="2018 - 20", sex="Female")
+    assert r["statistic"] == "Slope index of inequality" and r["compared_to_england"] == "Not compared"
+    inputs = load_inputs(DEMO, ROOT / "data" / "reference")
+    deciles = indicators.local_deciles(inputs, indicators.area_lookup(inputs.geography), ["borough"]).set_index("base_code")["decile"]
+    pooled = lambda t, c: (t.loc[(t["sex"] == "Female") & t["year"].between(2018, 2020)]  # noqa: E731
+                           .assign(decile=lambda x: x["area_code"].map(deciles)).groupby(["decile", "age_band"])[c].sum())
+    table = pd.concat([pooled(demo["population"], "population"), pooled(demo["deaths"], "deaths")], axis=1).fillna(0).reset_index()
+    le = stats.life_expectancy(table, "deaths", "population", group_by="decile").query("start_age == 0")
+    weights = table.groupby("decile")["population"].sum()
+    share = (weights / weights.sum()).to_numpy()
+    rank = np.cumsum(share) - share / 2
+    slope = np.polyfit(rank, le["value"].to_numpy(), 1, w=np.sqrt(share))[0]
+    assert r["value"] == pytest.approx(slope, rel=1e-9)
+    assert r["lower_95_0"] < r["value"] < r["upper_95_0"]
+    assert r["value"] == pytest.approx(8.60, abs=1.5)  # published Dudley 2018-20, within sampling noise
 
 
 def test_hospital_counts_are_rounded_or_suppressed_everywhere(demo_store) -> None:
