@@ -252,7 +252,7 @@ def tartan(cells: pd.DataFrame, *, title: str, subtitle: str, rows: list[str], c
     domain = [label for label in styles if label in set(cells["comparison"])]
     dark = [label for label in domain if label in ("Worse", "Lower")]
     shown = [label for label in domain if label != "Benchmark"]
-    x = alt.X("place:N", sort=columns, title=None, axis=alt.Axis(orient="top", labelAngle=-35, labelLimit=180, labelAlign="left", domain=False, ticks=False))
+    x = alt.X("place:N", sort=columns, title=None, axis=alt.Axis(orient="top", labelAngle=-35, labelLimit=280, labelAlign="left", domain=False, ticks=False))
     y = alt.Y("indicator:N", sort=rows, title=None, axis=alt.Axis(labelLimit=460, domain=False, ticks=False))
     base = alt.Chart(cells).encode(x=x, y=y, tooltip=["indicator:N", "place:N", "text:N", "comparison:N"])
     rect = base.mark_rect(stroke="#fff", strokeWidth=2).encode(
@@ -300,11 +300,15 @@ def funnel(points: pd.DataFrame, lines: pd.DataFrame, *, baseline: float, baseli
     words = [SIGNIFICANCE_STYLE[key][0] for key in present]
     points = points.assign(where=points["significance"].map(lambda key: SIGNIFICANCE_STYLE[key][0]))
     legend = "Compared with the limits"
-    colour = alt.Color("where:N", title=legend, sort=words, scale=alt.Scale(domain=words, range=[SIGNIFICANCE_STYLE[k][1] for k in present]))
-    shape = alt.Shape("where:N", title=legend, sort=words, scale=alt.Scale(domain=words, range=[SIGNIFICANCE_STYLE[k][2] for k in present]))
+    wrap = alt.Legend(columns=3)
+    colour = alt.Color("where:N", title=legend, sort=words, legend=wrap, scale=alt.Scale(domain=words, range=[SIGNIFICANCE_STYLE[k][1] for k in present]))
+    shape = alt.Shape("where:N", title=legend, sort=words, legend=wrap, scale=alt.Scale(domain=words, range=[SIGNIFICANCE_STYLE[k][2] for k in present]))
+    # Draw the limits from a little below the smallest practice: at tiny denominators they span 0-100%.
+    lines = lines.loc[lines["denominator"] >= 0.5 * float(points["denominator"].min())]
+    values = pd.concat([points["value"], lines["value"], pd.Series([baseline])])
     x = alt.X("denominator:Q", title="Denominator (size of the practice's population)", scale=alt.Scale(zero=False))
-    y = alt.Y("value:Q", title=unit, scale=alt.Scale(zero=False))
-    limit_lines = alt.Chart(lines).mark_line(color="#555", strokeWidth=1.2).encode(
+    y = alt.Y("value:Q", title=unit, scale=alt.Scale(zero=False, domain=[float(values.min()), float(values.max())], nice=True))
+    limit_lines = alt.Chart(lines).mark_line(color="#555", strokeWidth=1.2, clip=True).encode(
         x=x, y=y, detail="side:N",
         strokeDash=alt.StrokeDash("limit:N", title="Control limits", scale=alt.Scale(domain=["95% limits", "99.8% limits"], range=[[4, 3], [1, 0]])),
     )  # fmt: skip

@@ -88,7 +88,7 @@ AREA_WORDS = {
     "practice": ("GP practice", "GP practices"),
 }
 #: Where the head noun of an indicator title ends ("admissions for COPD" -> "admissions").
-_HEAD_ENDS = (" for ", " at ", " from ", " in ", " of ", " aged ", " due ", " caused ", " with ", " considered ", ",", ":")
+_HEAD_ENDS = (" for ", " at ", " from ", " in ", " of ", " aged ", " due ", " caused ", " received ", " by ", " with ", " considered ", ",", ":")
 
 
 def subject(title: str) -> str:
@@ -234,8 +234,13 @@ def listing(names: list[str]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
+#: At most this many practices are named in a funnel plot's title; more are named in its subtitle.
+TITLE_NAMES = 4
+
+
 def funnel_title(names: list[str], high: list[bool], subject_words: str, period: str, total: int) -> tuple[str, str]:
-    """Title and subtitle of a funnel plot: the practices outside the 99.8% limits, by name."""
+    """Title and subtitle of a funnel plot: the practices outside the 99.8% limits, by name (in
+    the subtitle instead when there are more than :data:`TITLE_NAMES`, so the title stays short)."""
     if not names:
         return (f"No GP practice is outside the 99.8% limits for {lower_first(subject_words)} in {period}",
                 f"All {total} practices are within the range expected from chance variation around the borough's value.")  # fmt: skip
@@ -243,5 +248,8 @@ def funnel_title(names: list[str], high: list[bool], subject_words: str, period:
     below = [n for n, h in zip(names, high) if not h]
     parts = ([f"{listing(above)} above"] if above else []) + ([f"{listing(below)} below"] if below else [])
     count = f"{len(names)} of {total} GP practices {'is' if len(names) == 1 else 'are'}"
-    title = f"{count} outside the 99.8% limits for {lower_first(subject_words)} in {period}: " + "; ".join(parts)
-    return title, "Outside the 99.8% limits: very unlikely to be chance variation around the borough's value."
+    title = f"{count} outside the 99.8% limits for {lower_first(subject_words)} in {period}"
+    meaning = "Outside the 99.8% limits: very unlikely to be chance variation around the borough's value."
+    if len(names) <= TITLE_NAMES:
+        return f"{title}: " + "; ".join(parts), meaning
+    return f"{title}: {len(above)} above, {len(below)} below", f"{'; '.join(parts)}. {meaning}"

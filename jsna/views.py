@@ -210,8 +210,10 @@ def pyramid_against(
     people = "registered patients" if store.area_type(code) in ("pcn", "practice") else "residents"
     older_place = place.loc[place["age_band"].isin(OLDER_BANDS), "share"].sum()
     older_comparator = comparator.loc[comparator["age_band"].isin(OLDER_BANDS), "share"].sum()
-    comparison = "an older" if older_place > older_comparator + 0.5 else "a younger" if older_place < older_comparator - 0.5 else "a similar"
-    title = f"{name} has {comparison} population than {comparator_name}"
+    if abs(older_place - older_comparator) <= 0.5:
+        title = f"{name} has a population of similar age to {comparator_name}"
+    else:
+        title = f"{name} has {'an older' if older_place > older_comparator else 'a younger'} population than {comparator_name}"
     subtitle = (
         f"Aged 65 and over: {older_place:.1f}% in {name} ({year}), {older_comparator:.1f}% in {comparator_name} "
         f"({comparator_year or year}). Bars: {name}; dashed line: {comparator_name}"
@@ -610,16 +612,17 @@ def tartan_cells(store: Store, code: str, chapter: str) -> tuple[pd.DataFrame, l
     children, child_type = store.children(code)
     places = [code, *children]
     columns = [ENGLAND_NAME] + [store.name(c) for c in places]
-    records, rows = [], []
+    records, rows, units = [], [], {}
     for entry, sex in indicator_list(store, store.area_type(code), chapter):
         years = window(entry, child_type or store.area_type(code))
         own = store.latest(entry["indicator_id"], code, sex=sex, years=years)
         if own is None:
             continue
-        row_label = f"{label(entry['title'], sex)} ({own['period']})"
+        row_label = f"{label(text.subject(entry['title']), sex)} ({own['period']})"
         rows.append(row_label)
         found = store.at(entry["indicator_id"], places, sex=sex, years=years, period=own["period"]).set_index("area_code")
         digits = decimals(entry["unit"])
+        units[row_label] = entry["unit"]
         records.append({"indicator": row_label, "place": ENGLAND_NAME, "value": text.number(own["england_value"], "", digits), "comparison": "Benchmark", "note": ""})
         for place, column in zip(places, columns[1:]):
             row = found.loc[place] if place in found.index else None
@@ -628,6 +631,7 @@ def tartan_cells(store: Store, code: str, chapter: str) -> tuple[pd.DataFrame, l
     cells = pd.DataFrame(records, columns=["indicator", "place", "value", "comparison", "note"])
     glyphs = cells["comparison"].map(lambda c: charts.COMPARISON_GLYPH.get(c, ""))
     cells["text"] = (glyphs + " " + cells["value"]).str.strip()
+    cells["unit"] = cells["indicator"].map(units)
     return cells, rows, columns
 
 
@@ -659,6 +663,7 @@ def tartan_grid(cells: pd.DataFrame, rows: list[str], columns: list[str]) -> pd.
     """The tartan rug as a table of words: "77.6 (Worse)"."""
     words = cells["value"] + cells["comparison"].map(lambda c: "" if c in ("Benchmark", "Not compared") else f" ({c})")
     grid = cells.assign(cell=words).pivot(index="indicator", columns="place", values="cell").reindex(index=rows, columns=columns)
+    grid.insert(0, "Unit", cells.drop_duplicates("indicator").set_index("indicator")["unit"].reindex(rows))
     return grid.rename_axis(index="Indicator (period)", columns=None).reset_index()
 
 
@@ -667,15 +672,16 @@ def tartan_table(store: Store, code: str, chapter: str) -> charts.Html:
     cells, rows, columns = tartan_cells(store, code, chapter)
     by_cell = cells.set_index(["indicator", "place"])
     body = []
+    units = cells.drop_duplicates("indicator").set_index("indicator")["unit"]
     for row in rows:
-        line = [html.escape(row)]
+        line = [html.escape(row), html.escape(str(units[row]))]
         for column in columns:
             cell = by_cell.loc[(row, column)]
             line.append(cell["value"] if cell["comparison"] in ("Benchmark", "Not compared") else f"{cell['value']} {badge(cell['comparison'])}")
         body.append(line)
     notes = footnotes(cells["note"].tolist(), cells["value"].tolist())
     caption = f"{store.name(code)} and the areas within it: latest values, compared with England"
-    return html_table(["Indicator (period)", *map(html.escape, columns)], body, caption=caption, notes=notes)
+    return html_table(["Indicator (period)", "Unit", *map(html.escape, columns)], body, caption=caption, notes=notes)
 
 
 # --------------------------------------------------------------------------------------------
@@ -704,7 +710,9 @@ def funnel_figure(store: Store, indicator_id: str, period: str | None = None) ->
                                         text.indicator_subject(entry["title"], "Persons"), period, len(points))  # fmt: skip
     baseline = float(points["baseline"].iloc[0])
     borough = store.name(store.borough(str(points["parent_code"].iloc[0])))
-    drawn = points[["area_name", "denominator", "value", "significance"]].assign(outlier=points["significance"].isin(OUTLYING))
+    # Outliers are labelled on the chart when few enough to read; otherwise the subtitle and table name them.
+    labelled = points["significance"].isin(OUTLYING) & (len(outliers) <= text.TITLE_NAMES)
+    drawn = points[["area_name", "denominator", "value", "significance"]].assign(outlier=labelled)
     chart = charts.funnel(drawn, long[["denominator", "limit", "side", "value"]], baseline=baseline, title=title, subtitle=subtitle,
                           baseline_label=f"{borough}: {text.number(baseline, '', 1)}", unit=entry["unit"])  # fmt: skip
     table = published_table(

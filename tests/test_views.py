@@ -344,14 +344,15 @@ def test_tartan_has_one_cell_per_indicator_and_place(store: views.Store) -> None
     places = ["England", "Borough", "North township", "South township"]
     assert len(cells) == 2 * len(places)
     assert {(r["indicator"], r["place"]) for r in cells} == {
-        (f"Life expectancy at birth (years) – {who} (2022)", place) for who in ("men", "women") for place in places
+        (f"Life expectancy at birth – {who} (2022)", place) for who in ("men", "women") for place in places
     }
-    assert list(figure.table.columns) == ["Indicator (period)", *places]
-    assert figure.table.shape == (2, 5)
+    assert list(figure.table.columns) == ["Indicator (period)", "Unit", *places]
+    assert figure.table.shape == (2, 6) and set(figure.table["Unit"]) == {"years"}
     north = next(r for r in cells if r["place"] == "North township" and "men (" in r["indicator"])
     assert north["comparison"] == "Worse" and north["text"] == "▼ 75.0"  # shape as well as colour
     html_table = views.tartan_table(store, BOROUGH, "live_well")
     assert html_table.count("<tr>") == 1 + 2 and "75.0" in html_table and "Worse" in html_table
+    assert row_of(html_table, "Life expectancy at birth – men (2022)")[1:4] == ["years", "81.0", "78.0 ▼ Worse"]
 
 
 def test_tartan_for_a_township_uses_its_wards_and_marks_suppression(store: views.Store) -> None:
@@ -395,7 +396,7 @@ def test_profile_pyramid_compares_with_the_borough(store: views.Store) -> None:
     network = views.profile_pyramid(store, NETWORK)
     assert "registered patients" in network.alt_text
     borough = views.profile_pyramid(store, BOROUGH)
-    assert "than England" in " ".join(borough.chart.to_dict()["title"]["text"])
+    assert " ".join(borough.chart.to_dict()["title"]["text"]) == "Borough has a population of similar age to England"
 
 
 def test_profile_spine_covers_every_chapter_against_the_parent(store: views.Store) -> None:
@@ -521,6 +522,8 @@ def test_unknown_indicator_or_place_is_a_clear_error(store: views.Store) -> None
         ("Children in low income families (%)", True),
         ("Excess winter deaths index", False),
         ("Under 18 conceptions (per 1,000)", True),
+        ("NHS Health Checks received by the eligible population aged 40-74 in the year (%)", True),
+        ("Admission episodes for alcohol-related conditions (per 100,000)", True),
     ],
 )
 def test_plural_indicator_titles(title: str, plural: bool) -> None:
@@ -535,5 +538,8 @@ def test_sentence_helpers() -> None:
     assert text.funnel_title(["A", "B"], [True, False], "Diabetes prevalence", "2022", 9)[0] == (
         "2 of 9 GP practices are outside the 99.8% limits for diabetes prevalence in 2022: A above; B below"
     )
+    many = text.funnel_title(list("ABCDE"), [True, True, True, False, False], "Diabetes prevalence", "2022", 40)
+    assert many[0] == "5 of 40 GP practices are outside the 99.8% limits for diabetes prevalence in 2022: 3 above, 2 below"
+    assert many[1].startswith("A, B and C above; D and E below.")
     assert text.value_text(415.12, "per 100,000") == "415.1 per 100,000"
     assert text.lower_first("COPD admissions") == "COPD admissions"
