@@ -767,12 +767,13 @@ def profile_spine(store: Store, code: str) -> charts.Html:
     return html_table(head, body, caption=caption, notes=footnotes(notes, cells))
 
 
-def headline_findings(store: Store, code: str) -> str:
-    """Markdown bullets of what stands out for a place, worst first, generated from the flags:
-    significant differences from England (or else from the parent area) and significant trends."""
+def headline_findings(store: Store, code: str, chapter: str | None = None) -> str:
+    """Markdown bullets of what stands out for a place (in one chapter, or all), worst first,
+    generated from the flags: significant differences from England (or else from the parent
+    area) and significant trends."""
     parent = store.parent(code)
     found = []
-    for order, (entry, sex, row) in enumerate(latest_rows(store, code, indicator_list(store, store.area_type(code)))):
+    for order, (entry, sex, row) in enumerate(latest_rows(store, code, indicator_list(store, store.area_type(code), chapter))):
         if row is None or pd.isna(row["value"]):
             continue
         benchmark, value, comparison = chosen_comparison(store, row, parent)
@@ -782,7 +783,8 @@ def headline_findings(store: Store, code: str) -> str:
         score = text.comparison_judgement(comparison) + text.trend_judgement(row["recent_trend"])
         found.append((-score, order, text.headline_sentence(row, benchmark, value, comparison)))
     if not found:
-        return f"- No indicator for {store.name(code)} is significantly different from England or changing significantly."
+        where = "" if chapter is None else " in this chapter"
+        return f"- No indicator{where} for {store.name(code)} is significantly different from England or changing significantly."
     return "\n".join(f"- {sentence}" for _, _, sentence in sorted(found))
 
 
@@ -797,3 +799,41 @@ def chosen_comparison(store: Store, row: pd.Series, parent: str | None) -> tuple
             if option[2] in wanted:
                 return option
     return options[0]
+
+
+# --------------------------------------------------------------------------------------------
+# Chapter sections built from the views above
+# --------------------------------------------------------------------------------------------
+def indicator_sections(store: Store, code: str, chapter: str) -> list[list]:
+    """For each indicator (and sex) of a chapter with values for the place: a heading linked to
+    its definition, how the places within it compare (when there are any), and its trend."""
+    sections = []
+    for entry, sex in indicator_list(store, store.area_type(code), chapter):
+        indicator_id = entry["indicator_id"]
+        if store.rows(indicator_id, code, sex=sex, years=window(entry, store.area_type(code))).empty:
+            continue
+        anchor = f"{indicator_id}-{sex.lower()}"
+        heading = charts.Html(f'<h3 class="jsna-indicator" id="{html.escape(anchor)}">{definition_link(entry, sex)}</h3>')
+        section = [heading]
+        children, child_type = store.children(code, indicator_id)
+        if children and store.latest(indicator_id, code, sex=sex, years=window(entry, child_type)) is not None:
+            section.append(compare_areas_figure(store, code, indicator_id, sex=sex))
+        section.append(trend_figure(store, code, indicator_id, sex=sex))
+        sections.append(section)
+    return sections
+
+
+def funnel_figures(store: Store, code: str, chapter: str) -> list:
+    """Practice funnel plots of the chapter's indicators. Practices are compared across the
+    borough and do not nest in townships, so other places get a pointer to the borough's page."""
+    catalogue = store.catalogue
+    flagged = catalogue["funnel"].fillna(False).astype(bool) if "funnel" in catalogue else False
+    published = set(store.table("funnels")["indicator_id"]) if (store.folder / "funnels.parquet").exists() else set()
+    ids = [i for i in catalogue.loc[(catalogue["chapter"] == chapter) & flagged, "indicator_id"] if i in published]
+    if not ids:
+        return [charts.Html('<p class="jsna-note">No indicator in this chapter is compared between GP practices.</p>')]
+    if store.area_type(code) != "borough":
+        borough = store.name(store.borough(code))
+        return [charts.Html(f'<p class="jsna-note">GP practices serve patients across townships, so they are compared across the whole '
+                            f"borough: see the funnel plots on {html.escape(borough)}'s page for this chapter.</p>")]  # fmt: skip
+    return [funnel_figure(store, indicator_id) for indicator_id in ids]

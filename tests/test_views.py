@@ -543,3 +543,30 @@ def test_sentence_helpers() -> None:
     assert many[1].startswith("A, B and C above; D and E below.")
     assert text.value_text(415.12, "per 100,000") == "415.1 per 100,000"
     assert text.lower_first("COPD admissions") == "COPD admissions"
+
+
+# --------------------------------------------------------------------------------------------
+# Chapter sections (chapters/life_course.md)
+# --------------------------------------------------------------------------------------------
+def test_indicator_sections_give_heading_comparison_and_trend(store: views.Store) -> None:
+    sections = views.indicator_sections(store, BOROUGH, "live_well")
+    assert [len(section) for section in sections] == [3, 3]  # men, women
+    heading, compare, trend = sections[0]
+    assert 'id="life_exp-male"' in heading and "definitions.html#life_exp" in heading
+    assert compare.name == f"compare-life_exp-male-{BOROUGH}" and trend.name == f"trend-life_exp-male-{BOROUGH}"
+    # A ward has no places within it: heading and trend only.
+    assert [len(section) for section in views.indicator_sections(store, W1, "live_well")] == [2, 2]
+
+
+def test_funnel_figures_for_the_borough_only(store: views.Store) -> None:
+    (figure,) = views.funnel_figures(store, BOROUGH, "age_well")
+    assert figure.name == "funnel-admissions-2022"
+    (note,) = views.funnel_figures(store, T1, "age_well")
+    assert "Borough's page" in note
+    (none,) = views.funnel_figures(store, BOROUGH, "live_well")
+    assert "No indicator in this chapter" in none
+
+
+def test_headline_findings_of_one_chapter(store: views.Store) -> None:
+    lines = views.headline_findings(store, BOROUGH, chapter="age_well").splitlines()
+    assert len(lines) == 1 and lines[0].startswith("- Emergency admissions for falls")
