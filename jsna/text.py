@@ -253,3 +253,9 @@ def funnel_title(names: list[str], high: list[bool], subject_words: str, period:
     if len(names) <= TITLE_NAMES:
         return f"{title}: " + "; ".join(parts), meaning
     return f"{title}: {len(above)} above, {len(below)} below", f"{'; '.join(parts)}. {meaning}"
+
+
+def range_title(subject_words: str, low: tuple[str, float], high: tuple[str, float], unit: str, period: str) -> str:
+    """"Diabetes recorded prevalence ranged from 7.4% in A to 9.3% in B in 2021/22": the finding
+    when the places cannot be compared (no polarity)."""
+    return f"{subject_words} ranged from {value_text(low[1], unit)} in {low[0]} to {value_text(high[1], unit)} in {high[0]} in {period}"

@@ -540,7 +540,12 @@ def compare_areas_figure(store: Store, code: str, indicator_id: str, sex: str = 
     rows = rows.assign(area_name=[store.name(c) for c in rows["area_code"]], comparison=rows["compared_to_parent"].map(charts.comparison_key))
     drawn = rows.loc[rows["value"].notna(), ["area_name", "value", "lower_95_0", "upper_95_0", "comparison"]]
     words = text.indicator_subject(entry["title"], sex)
-    title = text.compare_areas_title(words, text.is_plural(entry["title"]), drawn["comparison"].tolist(), name, child_type)
+    ranked = drawn.sort_values(["value", "area_name"], ascending=[False, True])
+    if len(drawn) > 1 and set(drawn["comparison"]) == {"Not compared"}:
+        lowest, highest = ranked.iloc[-1], ranked.iloc[0]
+        title = text.range_title(words, (lowest["area_name"], lowest["value"]), (highest["area_name"], highest["value"]), unit, period)
+    else:
+        title = text.compare_areas_title(words, text.is_plural(entry["title"]), drawn["comparison"].tolist(), name, child_type)
     place_text, england_text = text.value_text(place_row["value"], unit), text.value_text(place_row["england_value"], unit)
     england_part = f"; England: {england_text}" if pd.notna(place_row["england_value"]) else ""
     subtitle = f"{period}. {name}: {place_text}{england_part}. Lines show 95% confidence intervals."
@@ -553,7 +558,6 @@ def compare_areas_figure(store: Store, code: str, indicator_id: str, sex: str = 
     table = published_table(
         rows, {"area_name": "Area", "count": "Count", "value": "Value", "lower_95_0": "Lower 95% limit", "upper_95_0": "Upper 95% limit", "comparison": f"Compared with {name}"}
     )
-    ranked = drawn.sort_values(["value", "area_name"], ascending=[False, True])
     alt_text = (
         f"Chart ranking the {text.area_count(len(drawn), child_type)} of {name} by {text.lower_first(words)} in {period}, each with its 95% "
         f"confidence interval, coloured and shaped by comparison with {name} ({place_text}){england_part}. "

@@ -570,3 +570,13 @@ def test_funnel_figures_for_the_borough_only(store: views.Store) -> None:
 def test_headline_findings_of_one_chapter(store: views.Store) -> None:
     lines = views.headline_findings(store, BOROUGH, chapter="age_well").splitlines()
     assert len(lines) == 1 and lines[0].startswith("- Emergency admissions for falls")
+
+
+def test_compare_areas_without_polarity_states_the_range(folder: Path, tmp_path: Path) -> None:
+    copy = write_store(tmp_path / "store")
+    df = pd.read_parquet(copy / "indicators.parquet")
+    df.loc[df["indicator_id"] == "admissions", ["compared_to_england", "compared_to_parent"]] = "Not compared"
+    df.to_parquet(copy / "indicators.parquet", index=False)
+    figure = views.compare_areas_figure(views.Store(copy), T1, "admissions")
+    title = " ".join(figure.chart.to_dict()["title"]["text"])
+    assert title == "Emergency admissions for falls ranged from 120.0 per 100,000 in Birch ward to 140.0 per 100,000 in Ash ward in 2020 - 22"
