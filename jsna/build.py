@@ -31,7 +31,7 @@ import pandas as pd
 import yaml
 
 import jsna
-from jsna import disclosure, indicators, profiles
+from jsna import indicators, profiles
 from jsna.data import load_inputs
 from jsna.plan import PLACE_TYPE_TITLES, Job, Plan, make_plan
 from jsna.text import place_name
@@ -120,8 +120,7 @@ def build_store(settings: Settings) -> tuple[dict[str, pd.DataFrame], Plan]:
     inputs = load_inputs(settings.data, settings.reference)
     catalogue = indicators.load_catalogue(settings.catalogue)
     plan = make_plan(settings.parameters, root=settings.root, only=list(settings.only) or None, geography=inputs.geography)
-    store = disclosure.apply(indicators.compute_store(inputs, catalogue), catalogue)
-    store = indicators.finalise(store)
+    store = indicators.compute_store(inputs, catalogue)
     tables = {
         "indicators": store,
         **indicators.funnel_tables(store, catalogue),

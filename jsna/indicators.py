@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from jsna import stats
+from jsna import disclosure, stats
 from jsna.data import AGE_START, SCHEMAS, DataError, Inputs
 
 #: Columns of the indicator store, in order.
@@ -394,7 +394,9 @@ def parse_period_label(labels: pd.Series, year_type: str) -> tuple[pd.Series, pd
 def compute_store(inputs: Inputs, catalogue: list[dict]) -> pd.DataFrame:
     """Every indicator x every area x every period, with comparisons, as one sorted table.
 
-    Disclosure control is not applied here; see :func:`jsna.disclosure.apply`.
+    Disclosure control (:func:`jsna.disclosure.apply`) is applied before the comparisons and
+    trends, so a suppressed value can leak neither through its comparison label nor as a
+    child's ``parent_value``.
     """
     by_id = {entry["id"]: entry for entry in catalogue}
     lookup = area_lookup(inputs.geography)
@@ -419,6 +421,7 @@ def compute_store(inputs: Inputs, catalogue: list[dict]) -> pd.DataFrame:
     numeric = ["value", "lower_95_0", "upper_95_0", "lower_99_8", "upper_99_8", "count", "denominator"]
     store[numeric] = store[numeric].astype("float64")
     store = _describe(store, inputs, by_id)
+    store = disclosure.apply(store, catalogue)
     store = add_comparisons(store, inputs.comparators)
     store = add_recent_trends(store, by_id)
     return finalise(store)

@@ -47,22 +47,11 @@ class Store:
 
     @cached_property
     def indicators(self) -> pd.DataFrame:
+        # Disclosure control happened in the data layer (jsna.indicators): a suppressed row has
+        # no value, limits, count or comparison, and no child carries it as parent_value.
         df = self.table("indicators")
-        defaults = {"region_value": float("nan"), "recent_trend": "", "note": ""}
-        df = df.assign(**{column: value for column, value in defaults.items() if column not in df.columns})
         df["note"] = df["note"].fillna("").astype(str)
         df["recent_trend"] = df["recent_trend"].fillna("").astype(str)
-        hidden = df["note"].str.startswith(SUPPRESSED)
-        df.loc[hidden, DISCLOSED] = float("nan")
-        # A comparison of a suppressed value says which side of the benchmark it lies: not published.
-        df.loc[hidden, ["compared_to_england", "compared_to_parent"]] = "Not compared"
-        # Nor is a suppressed parent's value, copied onto its children's rows as their benchmark.
-        keys = ["indicator_id", "period", "sex", "years"]
-        secret = df.loc[hidden, keys + ["area_code"]].rename(columns={"area_code": "parent_code"}).assign(_secret=True)
-        if len(secret):
-            flagged = df[keys + ["parent_code"]].merge(secret, on=keys + ["parent_code"], how="left")["_secret"].eq(True).to_numpy()
-            df.loc[flagged, "parent_value"] = float("nan")
-            df.loc[flagged, "compared_to_parent"] = "Not compared"
         return df
 
     @cached_property

@@ -213,3 +213,15 @@ def test_funnel_tables_flag_an_outlying_practice() -> None:
     assert funnel.loc["P2", "significance"] == "Low (0.001)"
     assert (funnel["baseline"] == 16.0).all()
     assert len(tables["funnel_lines"]) > 0
+
+
+def test_suppressed_values_leak_through_no_comparison_or_parent_value(tiny_data: Path) -> None:
+    inputs = load_inputs(tiny_data, ROOT / "data" / "reference")
+    # As a crude rate, 2 admissions give 25 per 100,000 (3 to 90), far below England's 415:
+    # "Better" if the comparison were made before suppression.
+    catalogue = [dict(e, windows=[1], method="crude_rate") for e in indicators.load_catalogue(CATALOGUE) if e["id"] == "copd_admissions"]
+    store = indicators.compute_store(inputs, catalogue)
+    assert store["note"].str.startswith("[c]").all()
+    assert (store["compared_to_england"] == "Not compared").all() and (store["compared_to_parent"] == "Not compared").all()
+    inside = store["parent_code"].isin(store["area_code"])  # the borough's parent is the region's published value
+    assert inside.any() and store.loc[inside, "parent_value"].isna().all()

@@ -27,6 +27,12 @@ pytestmark = pytest.mark.smoke
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
+def smoke_jobs() -> int:
+    from jsna.plan import make_plan
+
+    return len(make_plan(ROOT / "parameters", root=ROOT, only=["E08000027", first_township()["code"]]).jobs)
+
+
 def first_township() -> dict:
     places = yaml.safe_load((ROOT / "parameters" / "places.yml").read_text())["places"]
     return next(p for p in places if p["type"] == "township")
@@ -39,7 +45,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     command = [sys.executable, "-m", "jsna", "build", "--out", str(out), "--no-progress", "--places", "E08000027", township]
     result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, f"build failed:\n{result.stdout}\n{result.stderr}"
-    assert "2 notebooks (2 executed, 0 reused)" in result.stdout
+    jobs = smoke_jobs()
+    assert f"{jobs} notebooks ({jobs} executed, 0 reused)" in result.stdout
     return out
 
 
@@ -50,7 +57,9 @@ def test_site_has_start_page_place_pages_and_chapters(site: Path) -> None:
     assert "synthetic" in index.lower()
     township = first_township()
     folder = f"township/{re.sub(r'[^a-z0-9]+', '-', township['name'].lower()).strip('-')}"
-    for page in ("borough/dudley/index.html", "borough/dudley/population.html", f"{folder}/population.html"):
+    pages = ["borough/dudley/index.html", "borough/dudley/population.html", f"{folder}/population.html", f"{folder}/profile.html",
+             "borough/dudley/live_well.html", "about/definitions.html"]
+    for page in pages:
         assert (html / page).exists(), page
     page = (html / f"{folder}/population.html").read_text()
     assert f"Population: {township['name']}" in page
@@ -78,7 +87,7 @@ def test_rebuild_without_changes_executes_nothing(site: Path) -> None:
     command = [sys.executable, "-m", "jsna", "build", "--out", str(site), "--no-progress", "--places", "E08000027", township]
     result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, result.stderr
-    assert "(0 executed, 2 reused)" in result.stdout
+    assert f"(0 executed, {smoke_jobs()} reused)" in result.stdout
 
 
 # --------------------------------------------------------------------------------------------
@@ -144,4 +153,20 @@ def test_start_page_navigates_to_township_chapter(site: Path, server: str, brows
     page.locator("article a", has_text="Population").first.click()
     page.wait_for_selector(".jsna-chart svg", timeout=20_000)
     assert township["name"] in page.locator("h1").first.inner_text()
+    page.close()
+
+
+@pytest.mark.browser
+def test_every_chart_renders_on_a_life_course_page(site: Path, server: str, browser) -> None:
+    page = browser.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(f"{server}/borough/dudley/live_well.html", wait_until="load")
+    charts = page.locator(".jsna-chart")
+    expected = charts.count()
+    assert expected >= 10, f"only {expected} charts on the live well page"
+    rendered = "[...document.querySelectorAll('.jsna-chart')].filter(c => c.querySelector('svg')).length"
+    page.wait_for_function(f"{rendered} >= {expected}", timeout=60_000)
+    assert page.evaluate(rendered) == expected
+    assert not errors, errors
     page.close()
