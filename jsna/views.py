@@ -133,8 +133,17 @@ class Store:
         return df.loc[df["years"] == window].sort_values("period_end")
 
     def latest(self, indicator_id: str, code: str, *, sex: str = "Persons", years: int | None = None) -> pd.Series | None:
+        """The period a summary shows: the latest with a published England value, so that it can be
+        compared with England as Fingertips does, or the latest of all when England has none.
+
+        England's value depends only on indicator, period and sex, so every place in a table or
+        chart is shown for the same period; the period label always says which.
+        """
         rows = self.rows(indicator_id, code, sex=sex, years=years)
-        return None if rows.empty else rows.iloc[-1]
+        if rows.empty:
+            return None
+        comparable = rows.loc[rows["england_value"].notna()]
+        return (comparable if len(comparable) else rows).iloc[-1]
 
     def at(self, indicator_id: str, codes: list[str], *, sex: str, years: int, period: str) -> pd.DataFrame:
         """One period of one indicator for several places, in the order of ``codes``."""

@@ -570,3 +570,15 @@ def test_compare_areas_without_polarity_states_the_range(folder: Path, tmp_path:
     figure = views.compare_areas_figure(views.Store(copy), T1, "admissions")
     title = " ".join(figure.chart.to_dict()["title"]["text"])
     assert title == "Emergency admissions for falls ranged from 120.0 per 100,000 in Birch ward to 140.0 per 100,000 in Ash ward in 2020 - 22"
+
+
+def test_summaries_show_the_latest_period_england_can_be_compared_with(tmp_path: Path) -> None:
+    from jsna.indicators import STORE_COLUMNS
+
+    rows = pd.DataFrame({"period_end": [2020, 2021, 2022], "value": [10.0, 11.0, 12.0], "england_value": [9.0, np.nan, np.nan]})
+    rows = rows.assign(indicator_id="a", area_code="B", sex="Persons", years=1, period=rows["period_end"].astype(str), note="", recent_trend="")
+    no_england = rows.assign(indicator_id="b", england_value=np.nan)
+    pd.concat([rows, no_england]).reindex(columns=STORE_COLUMNS).to_parquet(tmp_path / "indicators.parquet")
+    store = views.Store(tmp_path)
+    assert store.latest("a", "B")["period"] == "2020"  # 2021 and 2022 have no England value
+    assert store.latest("b", "B")["period"] == "2022"  # England never published: the latest
