@@ -30,7 +30,8 @@ STORE_COLUMNS: list[str] = [
     "period", "period_start", "period_end", "years", "sex", "age", "unit",
     "value", "lower_95_0", "upper_95_0", "lower_99_8", "upper_99_8", "count", "denominator",
     "statistic", "method", "polarity",
-    "england_value", "compared_to_england", "parent_value", "compared_to_parent", "region_value",
+    "england_value", "compared_to_england", "parent_value", "compared_to_parent", "borough_value",
+    "compared_to_borough", "region_value",
     "recent_trend", "note",
 ]  # fmt: skip
 
@@ -465,8 +466,13 @@ def add_comparisons(store: pd.DataFrame, comparators: pd.DataFrame) -> pd.DataFr
     parents = benchmarks.rename(columns={"area_code": "parent_code", "benchmark": "parent_value"})
     store = store.merge(england, on=keys, how="left").merge(region, on=keys, how="left")
     store = store.merge(parents, on=keys + ["parent_code"], how="left")
+    # Profiles compare every place with the borough too (a ward's parent is its township).
+    boroughs = store.loc[store["area_type"] == "borough", "area_code"].unique()
+    borough = benchmarks.loc[benchmarks["area_code"].isin(boroughs)].drop(columns="area_code")
+    store = store.merge(borough.rename(columns={"benchmark": "borough_value"}), on=keys, how="left")
     store["compared_to_england"] = stats.compare(store, benchmark="england_value")["comparison"].to_numpy()
     store["compared_to_parent"] = stats.compare(store, benchmark="parent_value")["comparison"].to_numpy()
+    store["compared_to_borough"] = stats.compare(store, benchmark="borough_value")["comparison"].to_numpy()
     return store
 
 

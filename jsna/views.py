@@ -746,10 +746,10 @@ def profile_pyramid(store: Store, code: str) -> charts.Figure:
 
 
 def profile_spine(store: Store, code: str) -> charts.Html:
-    """Every indicator in every chapter for one place, against its parent (the borough for a
-    township or network) and England, grouped by chapter."""
-    parent = store.parent(code)
-    parent_name = store.name(parent) if parent else "Parent area"
+    """Every indicator in every chapter for one place, against the borough and England, grouped
+    by chapter."""
+    borough = store.geography.index[store.geography["area_type"] == "borough"]
+    parent_name = store.name(borough[0]) if len(borough) else "Borough"
     body, cells, notes = [], [], []
     entries = indicator_list(store, store.area_type(code))
     for chapter in dict.fromkeys(entry["chapter"] for entry, _ in entries):
@@ -758,8 +758,8 @@ def profile_spine(store: Store, code: str) -> charts.Html:
         for entry, sex, row in latest_rows(store, code, chosen):
             digits = decimals(entry["unit"])
             values = [MISSING if row is None else html.escape(row["period"]), shown(row, "count", 0), shown(row, "value", digits),
-                      shown(row, "parent_value", digits), shown(row, "england_value", digits)]  # fmt: skip
-            compared = [MISSING, MISSING] if row is None else [badge(row["compared_to_parent"]), badge(row["compared_to_england"])]
+                      shown(row, "borough_value", digits), shown(row, "england_value", digits)]  # fmt: skip
+            compared = [MISSING, MISSING] if row is None else [badge(row["compared_to_borough"]), badge(row["compared_to_england"])]
             body.append([definition_link(entry, sex), *values, *compared, trend_cell("" if row is None else row["recent_trend"])])
             cells += values + compared
             notes += [] if row is None else [row["note"]]

@@ -225,3 +225,12 @@ def test_suppressed_values_leak_through_no_comparison_or_parent_value(tiny_data:
     assert (store["compared_to_england"] == "Not compared").all() and (store["compared_to_parent"] == "Not compared").all()
     inside = store["parent_code"].isin(store["area_code"])  # the borough's parent is the region's published value
     assert inside.any() and store.loc[inside, "parent_value"].isna().all()
+
+
+def test_every_place_is_also_compared_with_the_borough(tiny_data: Path) -> None:
+    store = store_for(tiny_data)
+    ward = row(store, "aged_65_plus", "XW0000001")
+    borough = row(store, "aged_65_plus", "E08000027")
+    assert ward["parent_code"] == "XT0000001"  # its parent is the township...
+    assert ward["borough_value"] == borough["value"]  # ...and it is compared with the borough too
+    assert ward["compared_to_borough"] == "Not compared"  # no polarity for an age share

@@ -124,7 +124,11 @@ def indicator_rows() -> pd.DataFrame:
         for i, p, s, y, e in df[["indicator_id", "parent_code", "sex", "years", "period_end"]].itertuples(index=False)
     ]
     df.loc[df["area_type"] == "borough", "parent_value"] = df["region_value"]
-    for column, benchmark in (("compared_to_england", "england_value"), ("compared_to_parent", "parent_value")):
+    df["borough_value"] = [
+        parents.get((i, BOROUGH, s, y, e), np.nan) for i, s, y, e in df[["indicator_id", "sex", "years", "period_end"]].itertuples(index=False)
+    ]
+    for column, benchmark in (("compared_to_england", "england_value"), ("compared_to_parent", "parent_value"),
+                              ("compared_to_borough", "borough_value")):  # fmt: skip
         df[column] = [
             label(v, lo, hi, b, p) for v, lo, hi, b, p in df[["value", "lower_95_0", "upper_95_0", benchmark, "polarity"]].itertuples(index=False)
         ]
@@ -582,3 +586,9 @@ def test_summaries_show_the_latest_period_england_can_be_compared_with(tmp_path:
     store = views.Store(tmp_path)
     assert store.latest("a", "B")["period"] == "2020"  # 2021 and 2022 have no England value
     assert store.latest("b", "B")["period"] == "2022"  # England never published: the latest
+
+
+def test_a_ward_profile_compares_with_the_borough_not_its_township(store: views.Store) -> None:
+    spine = views.profile_spine(store, W1)
+    assert f"compared with {store.name(BOROUGH)} and England" in spine
+    assert f"Compared with {store.name(store.parent(W1))}" not in spine
