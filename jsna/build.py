@@ -115,22 +115,48 @@ def parquet_bytes(df: pd.DataFrame) -> bytes:
     return buffer.getvalue()
 
 
+def inputs_key(settings: Settings) -> str:
+    """Everything the store is computed from: the input files, the catalogue and the package."""
+    files = [p for folder in (settings.data, settings.reference) for p in sorted(folder.rglob("*")) if p.is_file()]
+    files.append(settings.catalogue)
+    return digest(code_digest(), *(f"{p.name}:{digest(p.read_bytes())}" for p in files))
+
+
 def build_store(settings: Settings) -> tuple[dict[str, pd.DataFrame], Plan]:
-    """Validate every input, compute the store and write it; nothing is written if any input is bad."""
-    inputs = load_inputs(settings.data, settings.reference)
-    catalogue = indicators.load_catalogue(settings.catalogue)
-    plan = make_plan(settings.parameters, root=settings.root, only=list(settings.only) or None, geography=inputs.geography)
-    store = indicators.compute_store(inputs, catalogue)
-    tables = {
-        "indicators": store,
-        **indicators.funnel_tables(store, catalogue),
-        **profiles.compute_profiles(inputs),
-        "catalogue": catalogue_table(catalogue),
-    }
-    encoded = {name: parquet_bytes(table) for name, table in tables.items()}  # all computed before any write
-    for name, data in encoded.items():
-        write_if_changed(settings.store / f"{name}.parquet", data)
+    """Validate every input, compute the store and write it; nothing is written if any input is bad.
+
+    When the inputs, catalogue and package are exactly those the store was last computed from
+    (``store/manifest.json``), the store is read back instead of recomputed.
+    """
+    key = inputs_key(settings)
+    tables = read_store(settings, key)
+    if tables is None:
+        inputs = load_inputs(settings.data, settings.reference)
+        catalogue = indicators.load_catalogue(settings.catalogue)
+        store = indicators.compute_store(inputs, catalogue)
+        tables = {
+            "indicators": store,
+            **indicators.funnel_tables(store, catalogue),
+            **profiles.compute_profiles(inputs),
+            "catalogue": catalogue_table(catalogue),
+        }
+        encoded = {name: parquet_bytes(table) for name, table in tables.items()}  # all computed before any write
+        for name, data in encoded.items():
+            write_if_changed(settings.store / f"{name}.parquet", data)
+        write_if_changed(settings.store / "manifest.json", json.dumps({"inputs_key": key, "tables": sorted(tables)}, indent=1))
+    plan = make_plan(settings.parameters, root=settings.root, only=list(settings.only) or None, geography=tables["geography"])
     return tables, plan
+
+
+def read_store(settings: Settings, key: str) -> dict[str, pd.DataFrame] | None:
+    """The stored tables if they were computed from exactly these inputs, else None."""
+    try:
+        manifest = json.loads((settings.store / "manifest.json").read_text(encoding="utf-8"))
+        if manifest["inputs_key"] != key:
+            return None
+        return {name: pd.read_parquet(settings.store / f"{name}.parquet") for name in manifest["tables"]}
+    except (OSError, ValueError, KeyError):
+        return None
 
 
 def catalogue_table(catalogue: list[dict]) -> pd.DataFrame:
@@ -151,7 +177,7 @@ def catalogue_table(catalogue: list[dict]) -> pd.DataFrame:
 
 
 def store_digest(settings: Settings) -> str:
-    files = sorted(settings.store.glob("*.parquet"))
+    files = sorted(settings.store.glob("*.parquet"))  # the manifest is not data notebooks read
     return digest(*(f"{p.name}:{digest(p.read_bytes())}" for p in files))
 
 
