@@ -313,13 +313,9 @@ def isr(
     multiplier = check_multiplier(100 if kind == "ratio" else 100_000) if multiplier is None else check_multiplier(multiplier)
     require_columns(df, groups + [count, population, reference_count, reference_population])
     _validate_counts(df, groups, count, population, zero_population=True)
-    check_numeric(df, [reference_count, reference_population], groups)
+    _validate_counts(df, groups, reference_count, reference_population, zero_population=False)
     ref_o = df[reference_count].to_numpy(dtype=float)
     ref_n = df[reference_population].to_numpy(dtype=float)
-    check_values(df, reference_count, groups, ~np.isfinite(ref_o), "must be finite")
-    check_values(df, reference_population, groups, ~np.isfinite(ref_n), "must be finite")
-    check_values(df, reference_count, groups, ref_o < 0, "must be greater than or equal to zero")
-    check_values(df, reference_population, groups, ref_n <= 0, "must be greater than zero")
 
     work = pd.DataFrame(
         {
