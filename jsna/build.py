@@ -31,7 +31,7 @@ import pandas as pd
 import yaml
 
 import jsna
-from jsna import indicators, profiles
+from jsna import indicators, inequalities, profiles
 from jsna.data import load_inputs
 from jsna.plan import PLACE_TYPE_TITLES, Job, Plan, make_plan
 from jsna.text import place_name
@@ -137,6 +137,7 @@ def build_store(settings: Settings) -> tuple[dict[str, pd.DataFrame], Plan]:
         tables = {
             "indicators": store,
             **indicators.funnel_tables(store, catalogue),
+            **inequalities.inequality_tables(inputs, catalogue),
             **profiles.compute_profiles(inputs),
             "catalogue": catalogue_table(catalogue),
         }
@@ -171,6 +172,7 @@ def catalogue_table(catalogue: list[dict]) -> pd.DataFrame:
                 "windows": ", ".join(str(w) for w in entry["windows"]), "year_type": entry["year_type"],
                 "source": entry["source"], "chapter": entry["chapter"], "stage": entry["stage"],
                 "disclosure": entry.get("disclosure", ""), "funnel": bool(entry.get("funnel", False)),
+                "marmot": entry["marmot"], "deprivation_breakdown": bool(entry.get("deprivation_breakdown", False)),
             }
         )  # fmt: skip
     return pd.DataFrame(rows)

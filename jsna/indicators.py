@@ -202,7 +202,7 @@ def _aggregate(inputs: Inputs, lookup: pd.DataFrame, indicator: dict, spec: dict
     return out.assign(indicator_id=indicator["id"])
 
 
-def _inputs_for(inputs: Inputs, lookup: pd.DataFrame, indicator: dict) -> pd.DataFrame:
+def indicator_inputs(inputs: Inputs, lookup: pd.DataFrame, indicator: dict) -> pd.DataFrame:
     """Numerator ``count`` and denominator ``denominator`` for one indicator, every area and period."""
     method = indicator["method"]
     by_age = method in ("dsr", "life_expectancy")
@@ -220,7 +220,7 @@ def _inputs_for(inputs: Inputs, lookup: pd.DataFrame, indicator: dict) -> pd.Dat
 # --------------------------------------------------------------------------------------------
 # The statistics, one call per method
 # --------------------------------------------------------------------------------------------
-def _run_method(method: str, df: pd.DataFrame, catalogue: dict[str, dict]) -> pd.DataFrame:
+def run_method(method: str, df: pd.DataFrame, catalogue: dict[str, dict]) -> pd.DataFrame:
     group = ["indicator_id", "area_code", "years", "period_end", "sex"]
     if method == "count":
         out = df.groupby(group, sort=True)["count"].sum().reset_index()
@@ -297,72 +297,6 @@ def _published_values(inputs: Inputs, entries: list[dict]) -> pd.DataFrame:
     return out.loc[out["years"].isin([w for e in entries for w in e["windows"]])].reset_index(drop=True)
 
 
-#: Simulations and seed of the SII confidence limits (fixed: the store must be reproducible).
-SII_REPETITIONS, SII_SEED = 100_000, 20230125
-
-
-def local_deciles(inputs: Inputs, lookup: pd.DataFrame, area_types: list[str]) -> pd.DataFrame:
-    """Each small area's deprivation decile within each area of ``area_types`` it belongs to.
-
-    Local deciles, as Fingertips uses for the inequality in life expectancy: the area's small
-    areas ranked by IMD score, most deprived first, cut into ten groups of (as near as possible)
-    equal numbers of small areas; decile 1 is the most deprived. Columns: base_code, area_code,
-    decile.
-    """
-    score = inputs["deprivation"].set_index("area_code")["imd_score"]
-    pairs = lookup.loc[lookup["area_type"].isin(area_types) & lookup["base_code"].isin(score.index), ["base_code", "area_code"]]
-    pairs = pairs.assign(score=pairs["base_code"].map(score).to_numpy())
-    pairs = pairs.sort_values(["area_code", "score", "base_code"], ascending=[True, False, True], kind="mergesort")
-    position = pairs.groupby("area_code", sort=False).cumcount().to_numpy()
-    size = pairs.groupby("area_code", sort=False)["base_code"].transform("size").to_numpy()
-    return pairs.assign(decile=position * 10 // size + 1).drop(columns="score").reset_index(drop=True)
-
-
-def _life_expectancy_sii(inputs: Inputs, lookup: pd.DataFrame, entries: list[dict]) -> pd.DataFrame:
-    """Method ``le_sii``: slope index of inequality in life expectancy across local deciles.
-
-    Life expectancy (Chiang II) at ``start_age`` is computed for each local deprivation decile
-    of each area, period and sex; the SII (PHE method, :func:`jsna.stats.sii`, simulated limits
-    with a fixed seed) is the modelled gap in years between the least and the most deprived ends.
-    """
-    frames = []
-    for entry in entries:
-        deciles = local_deciles(inputs, lookup, entry["areas"])
-        parts = {}
-        for role in ("numerator", "denominator"):
-            df = _with_persons(_select(inputs, entry[role], by_age=True, esp_bands=False), entry["sex"])
-            years = inputs[entry[role]["table"]]["year"]
-            df = pool_years(df, entry["windows"], int(years.min()), int(years.max()))
-            df = df.rename(columns={"area_code": "base_code"}).merge(deciles, on="base_code").drop(columns="base_code")
-            keys = ["area_code", "decile", "years", "period_end", "sex", "age_band"]
-            parts[role] = df.groupby(keys, sort=True)["x"].sum().rename("deaths" if role == "numerator" else "population")
-        table = parts["denominator"].to_frame().join(parts["numerator"], how="left").fillna({"deaths": 0.0}).reset_index()
-        frames.append(table.assign(indicator_id=entry["id"]))
-    table = pd.concat(frames, ignore_index=True)
-    group = ["indicator_id", "area_code", "years", "period_end", "sex"]
-    le = stats.life_expectancy(table, "deaths", "population", group_by=group + ["decile"], confidence=0.95)
-    le = le.loc[le["start_age"] == le["indicator_id"].map({e["id"]: e["start_age"] for e in entries})]
-    weights = table.groupby(group + ["decile"], sort=True)["population"].sum().rename("weight").reset_index()
-    le = le.drop(columns=["population"]).merge(weights, on=group + ["decile"])
-    # An area needs all ten deciles (at least ten small areas); others get a row saying why not.
-    complete = le.groupby(group, sort=False)["decile"].transform("nunique").to_numpy() == 10
-    keys = le[group].drop_duplicates()
-    if complete.any():
-        out = stats.sii(le.loc[complete], "decile", "weight", "value", lower="lower_95_0", upper="upper_95_0", group_by=group,
-                        repetitions=SII_REPETITIONS, seed=SII_SEED)  # fmt: skip
-    else:
-        out = pd.DataFrame(columns=group + ["sii", "statistic", "method"])
-    out = keys.merge(out, on=group, how="left")
-    out["statistic"] = out["statistic"].fillna("SII not calculated: fewer than ten local deprivation deciles")
-    out["method"] = out["method"].fillna("")
-    totals = table.groupby(group, sort=True)[["deaths", "population"]].sum().rename(columns={"deaths": "count", "population": "denominator"})
-    out = out.merge(totals.reset_index(), on=group, how="left")
-    renamed = {f"sii_{c}": c for c in ("lower_95_0", "upper_95_0", "lower_99_8", "upper_99_8")}
-    out = out.rename(columns={"sii": "value", **renamed})
-    out["method"] = "Slope index of inequality (PHE), life expectancy by local deprivation decile: " + out["method"].astype(str)
-    return out.reindex(columns=group + ["value", *renamed.values(), "count", "denominator", "statistic", "method"])
-
-
 def parse_period_label(labels: pd.Series, year_type: str) -> tuple[pd.Series, pd.Series]:
     """Start and end years of Fingertips-style period labels (the inverse of :func:`period_label`).
 
@@ -413,22 +347,24 @@ def compute_store(inputs: Inputs, catalogue: list[dict]) -> pd.DataFrame:
         elif method == "published":
             result = _published_values(inputs, entries)
         elif method == "le_sii":
-            result = _life_expectancy_sii(inputs, lookup, entries)
+            from jsna import inequalities  # it builds on this module's functions
+
+            result = inequalities.life_expectancy_sii(inputs, entries)
         else:
-            frame = pd.concat([_inputs_for(inputs, lookup, e) for e in entries], ignore_index=True)
-            result = _run_method(method, frame, by_id)
+            frame = pd.concat([indicator_inputs(inputs, lookup, e) for e in entries], ignore_index=True)
+            result = run_method(method, frame, by_id)
         results.append(result)
     store = pd.concat(results, ignore_index=True)
     numeric = ["value", "lower_95_0", "upper_95_0", "lower_99_8", "upper_99_8", "count", "denominator"]
     store[numeric] = store[numeric].astype("float64")
-    store = _describe(store, inputs, by_id)
+    store = describe(store, inputs, by_id)
     store = disclosure.apply(store, catalogue)
     store = add_comparisons(store, inputs.comparators)
     store = add_recent_trends(store, by_id)
     return finalise(store)
 
 
-def _describe(store: pd.DataFrame, inputs: Inputs, catalogue: dict[str, dict]) -> pd.DataFrame:
+def describe(store: pd.DataFrame, inputs: Inputs, catalogue: dict[str, dict]) -> pd.DataFrame:
     geography = inputs.geography.set_index("area_code")
     meta = pd.DataFrame(
         [

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from jsna import disclosure, indicators
+from jsna import disclosure, indicators, inequalities
 from jsna.data import load_inputs
 from tests.conftest import ROOT, tiny_tables, write_tables
 
@@ -304,7 +304,7 @@ def test_borough_lands_near_the_published_dudley_figures(demo_store) -> None:
 def test_local_deciles_split_the_small_areas_evenly_most_deprived_first(demo) -> None:
     inputs = load_inputs(DEMO, ROOT / "data" / "reference")
     lookup = indicators.area_lookup(inputs.geography)
-    deciles = indicators.local_deciles(inputs, lookup, ["borough", "township"])
+    deciles = inequalities.local_quantiles(inputs, lookup, ["borough", "township"], 10).rename(columns={"quantile": "decile"})
     borough = deciles.loc[deciles["area_code"] == BOROUGH]
     assert len(borough) == 192 and borough["decile"].value_counts().tolist() == [20, 20, 19, 19, 19, 19, 19, 19, 19, 19]
     score = borough["base_code"].map(demo["deprivation"].set_index("area_code")["imd_score"])
@@ -320,7 +320,7 @@ def test_inequality_in_life_expectancy_is_the_slope_across_local_deciles(demo_st
     r = one(demo_store, "life_expectancy_birth_sii", period="2018 - 20", sex="Female")
     assert r["statistic"] == "Slope index of inequality" and r["compared_to_england"] == "Not compared"
     inputs = load_inputs(DEMO, ROOT / "data" / "reference")
-    deciles = indicators.local_deciles(inputs, indicators.area_lookup(inputs.geography), ["borough"]).set_index("base_code")["decile"]
+    deciles = inequalities.local_quantiles(inputs, indicators.area_lookup(inputs.geography), ["borough"], 10).set_index("base_code")["quantile"]
     pooled = lambda t, c: (t.loc[(t["sex"] == "Female") & t["year"].between(2018, 2020)]  # noqa: E731
                            .assign(decile=lambda x: x["area_code"].map(deciles)).groupby(["decile", "age_band"])[c].sum())
     table = pd.concat([pooled(demo["population"], "population"), pooled(demo["deaths"], "deaths")], axis=1).fillna(0).reset_index()

@@ -1,0 +1,217 @@
+"""Inequality tables: indicators by local deprivation quintile and decile, and the gap between them.
+
+Three tables are computed from the validated inputs, beside the indicator store:
+
+* ``breakdowns``: every indicator the catalogue marks ``deprivation_breakdown: true`` (and the
+  life expectancy behind each ``le_sii`` indicator) for each **local** deprivation quintile of
+  the borough and of each township, and each local decile of the borough, every period and sex.
+  Local quantiles rank an area's own small areas by IMD score, most deprived first, into groups
+  of (as near as possible) equal numbers of small areas, as Fingertips does for the inequality in
+  life expectancy; 1 is the most deprived. A quantile of an area is computed exactly as an area
+  is (:func:`jsna.indicators.indicator_inputs` and :func:`jsna.indicators.run_method`): its small
+  areas are its base areas.
+* ``inequality_gaps``: for each indicator, area, quantile type, period and sex, the slope index
+  of inequality and the relative index (PHE method, :func:`jsna.stats.sii`, simulated limits
+  with a fixed seed), and the plain gap and ratio between the most and least deprived quantiles.
+  The ``le_sii`` indicators of the store are the decile rows of this table (one computation).
+* ``le_decomposition`` (see :func:`le_decomposition`): the gap in life expectancy between the
+  most and least deprived quintiles by age and cause (Arriaga).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from jsna import disclosure, indicators, stats
+from jsna.data import Inputs
+
+#: Quantile types: number of groups, and the label the book uses.
+QUANTILES = {"quintile": (5, "Local deprivation quintile"), "decile": (10, "Local deprivation decile")}
+#: Area types an indicator marked ``deprivation_breakdown`` is broken down for, by quintile.
+BREAKDOWN_AREAS = ("borough", "township")
+#: Simulations and seed of the SII confidence limits (fixed: the store must be reproducible).
+SII_REPETITIONS, SII_SEED = 100_000, 20230125
+GAP_KEYS = ["indicator_id", "area_code", "category_type", "years", "period_end", "sex"]
+#: How each method's values are sampled for the SII limits, and the scale of its values.
+SII_VALUE_TYPE = {"life_expectancy": "other", "proportion": "proportion", "crude_rate": "rate", "dsr": "rate"}
+SEPARATOR = "~"
+
+
+def local_quantiles(inputs: Inputs, lookup: pd.DataFrame, area_types: list[str] | tuple[str, ...], n: int) -> pd.DataFrame:
+    """Each small area's local deprivation quantile (of ``n``) within each area of ``area_types``.
+
+    The area's small areas are ranked by IMD score, most deprived first (ties by code), and cut
+    into ``n`` groups of as near as possible equal numbers of small areas; 1 = most deprived.
+    Columns: base_code, area_code, quantile.
+    """
+    score = inputs["deprivation"].set_index("area_code")["imd_score"]
+    pairs = lookup.loc[lookup["area_type"].isin(area_types) & lookup["base_code"].isin(score.index), ["base_code", "area_code"]]
+    pairs = pairs.assign(score=pairs["base_code"].map(score).to_numpy())
+    pairs = pairs.sort_values(["area_code", "score", "base_code"], ascending=[True, False, True], kind="mergesort")
+    position = pairs.groupby("area_code", sort=False).cumcount().to_numpy()
+    size = pairs.groupby("area_code", sort=False)["base_code"].transform("size").to_numpy()
+    return pairs.assign(quantile=position * n // size + 1).drop(columns="score").reset_index(drop=True)
+
+
+def _quantile_lookup(inputs: Inputs, lookup: pd.DataFrame, area_types: list[str], n: int) -> pd.DataFrame:
+    """An area lookup in which each quantile of each area is an area of its own ("CODE~3")."""
+    quantiles = local_quantiles(inputs, lookup, area_types, n)
+    kind = lookup.drop_duplicates("area_code").set_index("area_code")["area_type"]
+    return pd.DataFrame(
+        {
+            "base_code": quantiles["base_code"].to_numpy(),
+            "area_code": (quantiles["area_code"] + SEPARATOR + quantiles["quantile"].astype(str)).to_numpy(),
+            "area_type": quantiles["area_code"].map(kind).to_numpy(),
+        }
+    )
+
+
+def breakdown_entries(catalogue: list[dict]) -> list[tuple[dict, str, list[str]]]:
+    """(entry as computed, quantile type, area types) for every breakdown the catalogue asks for.
+
+    An entry marked ``deprivation_breakdown`` is broken down by quintile for the borough and the
+    townships; an ``le_sii`` entry by decile for its areas, as the life expectancy it summarises.
+    """
+    out = []
+    for entry in catalogue:
+        if entry["method"] == "le_sii":
+            out.append(({**entry, "method": "life_expectancy"}, "decile", list(entry["areas"])))
+        elif entry.get("deprivation_breakdown"):
+            areas = [a for a in BREAKDOWN_AREAS if a in entry["areas"]]
+            if areas:
+                out.append((entry, "quintile", areas))
+    return out
+
+
+def deprivation_breakdowns(inputs: Inputs, catalogue: list[dict]) -> pd.DataFrame:
+    """Values by local deprivation quantile (the ``breakdowns`` table), disclosure applied."""
+    lookup = indicators.area_lookup(inputs.geography)
+    results = []
+    for kind, (n, label) in QUANTILES.items():
+        wanted = [(entry, areas) for entry, k, areas in breakdown_entries(catalogue) if k == kind]
+        if not wanted:
+            continue
+        quantile_lookup = _quantile_lookup(inputs, lookup, sorted({a for _, areas in wanted for a in areas}), n)
+        computed = {entry["id"]: {**entry, "areas": areas} for entry, areas in wanted}
+        for method in sorted({entry["method"] for entry in computed.values()}):
+            entries = [entry for entry in computed.values() if entry["method"] == method]
+            frame = pd.concat([indicators.indicator_inputs(inputs, quantile_lookup, e) for e in entries], ignore_index=True)
+            result = indicators.run_method(method, frame, computed)
+            if result.empty:
+                continue
+            parts = result["area_code"].str.split(SEPARATOR, n=1, expand=True)
+            results.append(result.assign(area_code=parts[0], category=parts[1].astype(int), category_type=label))
+    if not results:
+        return pd.DataFrame(columns=BREAKDOWN_COLUMNS)
+    table = pd.concat(results, ignore_index=True)
+    numeric = ["value", "lower_95_0", "upper_95_0", "lower_99_8", "upper_99_8", "count", "denominator"]
+    table[numeric] = table[numeric].astype("float64")
+    by_id = {entry["id"]: entry for entry in catalogue}
+    table = indicators.describe(table, inputs, by_id)
+    table = disclosure.apply(table, catalogue)
+    table["note"] = table["note"].fillna("")
+    table = table.reindex(columns=BREAKDOWN_COLUMNS)
+    table = table.sort_values(["indicator_id", "area_code", "category_type", "years", "period_end", "sex", "category"], kind="mergesort")
+    return table.reset_index(drop=True)
+
+
+BREAKDOWN_COLUMNS = [
+    "indicator_id", "indicator_name", "area_code", "area_name", "area_type", "category_type", "category",
+    "period", "period_start", "period_end", "years", "sex", "unit", "polarity",
+    "value", "lower_95_0", "upper_95_0", "lower_99_8", "upper_99_8", "count", "denominator", "statistic", "note",
+]  # fmt: skip
+
+
+def inequality_gaps(breakdowns: pd.DataFrame, catalogue: list[dict]) -> pd.DataFrame:
+    """SII and RII (with 95% and 99.8% limits) and the plain gap for every breakdown series.
+
+    A series needs a value for every quantile; otherwise ``statistic`` says why there is none.
+    The SII is in the indicator's unit, from the most to the least deprived end (so positive when
+    the least deprived have the higher value); the RII is the ratio of the fitted ends, least
+    over most deprived (R's ``phe_sii``); ``gap`` is least minus most deprived quantile and
+    ``ratio`` most over least deprived, as observed.
+    """
+    by_id = {entry["id"]: entry for entry in catalogue}
+    method = {entry["id"]: ("life_expectancy" if entry["method"] == "le_sii" else entry["method"]) for entry in catalogue}
+    frames = []
+    for (category_type, value_type), rows in breakdowns.groupby(
+        [breakdowns["category_type"], breakdowns["indicator_id"].map(method).map(SII_VALUE_TYPE)], sort=True
+    ):
+        n = next(n for n, label in QUANTILES.values() if label == category_type)
+        frames.append(_gaps(rows, n, value_type, by_id))
+    if not frames:
+        return pd.DataFrame(columns=GAP_COLUMNS)
+    out = pd.concat(frames, ignore_index=True)
+    return out.reindex(columns=GAP_COLUMNS).sort_values(GAP_KEYS, kind="mergesort").reset_index(drop=True)
+
+
+GAP_COLUMNS = GAP_KEYS + [
+    "period", "quantiles", "sii", "sii_lower_95_0", "sii_upper_95_0", "sii_lower_99_8", "sii_upper_99_8",
+    "rii", "rii_lower_95_0", "rii_upper_95_0", "rii_lower_99_8", "rii_upper_99_8",
+    "most_deprived", "least_deprived", "gap", "ratio", "statistic", "method",
+]  # fmt: skip
+
+
+def _gaps(rows: pd.DataFrame, n: int, value_type: str, by_id: dict[str, dict]) -> pd.DataFrame:
+    keys = rows[GAP_KEYS + ["period"]].drop_duplicates()
+    usable = rows["value"].notna() & rows["lower_95_0"].notna() & (rows["denominator"] > 0)
+    complete = usable.groupby([rows[k] for k in GAP_KEYS], sort=False).transform("sum").to_numpy() == n
+    scale = rows["indicator_id"].map(lambda i: by_id[i].get("multiplier", 1)).to_numpy(dtype=float)
+    if value_type == "other":
+        scale = np.ones(len(rows))
+    # stats.sii wants rates per person and proportions 0-1; multiplier puts the SII back in the unit.
+    sample = rows.assign(
+        v=rows["value"] / scale, lo=rows["lower_95_0"] / scale, hi=rows["upper_95_0"] / scale, scale=scale
+    ).loc[complete]
+    found = []
+    for multiplier, group in sample.groupby("scale", sort=True):
+        if value_type == "proportion":
+            # the logit is undefined at 0% and 100%: such a series is reported as not calculated
+            group = group.loc[group.groupby(GAP_KEYS, sort=False)["v"].transform(lambda v: ((v > 0) & (v < 1)).all())]
+        if group.empty:
+            continue
+        found.append(
+            stats.sii(group, "category", "denominator", "v", lower="lo", upper="hi", group_by=GAP_KEYS, value_type=value_type,
+                      multiplier=multiplier, repetitions=SII_REPETITIONS, seed=SII_SEED)  # fmt: skip
+        )
+    result = pd.concat(found, ignore_index=True) if found else pd.DataFrame(columns=GAP_KEYS + ["sii", "statistic", "method"])
+    out = keys.merge(result, on=GAP_KEYS, how="left")
+    ends = rows.loc[rows["category"].isin([1, n])].pivot_table(index=GAP_KEYS, columns="category", values="value", aggfunc="first")
+    ends = ends.reindex(columns=[1, n]).set_axis(["most_deprived", "least_deprived"], axis=1).reset_index()
+    out = out.merge(ends, on=GAP_KEYS, how="left")
+    out["gap"] = out["least_deprived"] - out["most_deprived"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["ratio"] = out["most_deprived"] / out["least_deprived"]
+    out["quantiles"] = n
+    out["statistic"] = out["statistic"].fillna(f"Not calculated: a value is needed for all {n} quantiles")
+    out["method"] = "Slope index of inequality (PHE): " + out["method"].fillna("").astype(str)
+    return out
+
+
+def life_expectancy_sii(inputs: Inputs, entries: list[dict]) -> pd.DataFrame:
+    """Method ``le_sii``: the store rows of the slope index of inequality in life expectancy.
+
+    These are the decile rows of :func:`inequality_gaps` for the entries (life expectancy at
+    ``start_age`` for each local deprivation decile, Chiang II; the SII by the PHE method), in
+    the store's columns: the value is the SII in years, the count and denominator the deaths and
+    population behind it.
+    """
+    breakdowns = deprivation_breakdowns(inputs, entries)
+    gaps = inequality_gaps(breakdowns, entries)
+    totals = breakdowns.groupby(GAP_KEYS, sort=True)[["count", "denominator"]].sum().reset_index()
+    out = gaps.merge(totals, on=GAP_KEYS, how="left").rename(columns={"sii": "value"})
+    out = out.rename(columns={f"sii_{c}": c for c in ("lower_95_0", "upper_95_0", "lower_99_8", "upper_99_8")})
+    out["statistic"] = out["statistic"].str.replace(
+        "Not calculated: a value is needed for all 10 quantiles", "SII not calculated: a life expectancy is needed for all ten local deprivation deciles"
+    )
+    out["method"] = out["method"].str.replace("Slope index of inequality (PHE): ", "Slope index of inequality (PHE), life expectancy by local deprivation decile: ")
+    columns = ["indicator_id", "area_code", "years", "period_end", "sex", "value", "lower_95_0", "upper_95_0", "lower_99_8",
+               "upper_99_8", "count", "denominator", "statistic", "method"]  # fmt: skip
+    return out[columns]
+
+
+def inequality_tables(inputs: Inputs, catalogue: list[dict]) -> dict[str, pd.DataFrame]:
+    """Every inequality table the build writes beside the indicator store."""
+    breakdowns = deprivation_breakdowns(inputs, catalogue)
+    return {"breakdowns": breakdowns, "inequality_gaps": inequality_gaps(breakdowns, catalogue)}
