@@ -348,3 +348,53 @@ def deprivation_bars(data: pd.DataFrame, *, title: str, subtitle: str) -> alt.Ch
         color=alt.Color("series:N", title=None, scale=alt.Scale(range=[PLACE_COLOUR, "#9a9a9a"])),
         tooltip=["series:N", "imd_decile:O", alt.Tooltip("share:Q", format=".1f")],
     ).properties(title=chart_title(title, subtitle), width=480, height=260)  # fmt: skip
+
+
+#: Series colours and shapes for men, women and persons (distinct in greyscale too).
+SEX_STYLE = {"Men": ("#1f5f8b", "circle"), "Women": ("#b3541e", "diamond"), "Persons": ("#1f5f8b", "circle")}
+
+
+def quantile_values(
+    data: pd.DataFrame, *, title: str, subtitle: str, unit: str, order: list[str], kind: str, fitted: pd.DataFrame | None = None
+) -> alt.LayerChart:
+    """Values of each deprivation quantile with 95% limits, one series per sex.
+
+    ``data`` has ``quantile`` (labels in ``order``, most deprived first; ``kind`` is "decile" or
+    "quintile"), ``series``, ``value``,
+    ``lower_95_0`` and ``upper_95_0``. ``fitted`` (optional) has ``quantile``, ``series`` and
+    ``fitted``: the slope-index line, drawn dashed.
+    """
+    series = list(dict.fromkeys(data["series"]))
+    legend = alt.Legend() if len(series) > 1 else None
+    colour = alt.Color("series:N", title=None, legend=legend, scale=alt.Scale(domain=series, range=[SEX_STYLE.get(s, (PLACE_COLOUR,))[0] for s in series]))
+    shape = alt.Shape("series:N", title=None, legend=legend, scale=alt.Scale(domain=series, range=[SEX_STYLE.get(s, (None, "circle"))[1] for s in series]))
+    x = alt.X("quantile:O", sort=order, title=f"Local deprivation {kind} (1 = most deprived, {len(order)} = least deprived)", axis=alt.Axis(labelAngle=0))
+    offset = alt.XOffset("series:N", sort=series) if len(series) > 1 else alt.Undefined
+    y = alt.Y("value:Q", title=unit, scale=alt.Scale(zero=False))
+    tooltip = ["series:N", "quantile:N", alt.Tooltip("value:Q", format=".1f"), alt.Tooltip("lower_95_0:Q", format=".1f", title="95% lower"),
+               alt.Tooltip("upper_95_0:Q", format=".1f", title="95% upper")]  # fmt: skip
+    rules = alt.Chart(data).mark_rule(strokeWidth=1.5).encode(x=x, xOffset=offset, y="lower_95_0:Q", y2="upper_95_0:Q", color=colour)
+    points = alt.Chart(data).mark_point(filled=True, size=90, opacity=1, stroke="#222", strokeWidth=0.5).encode(
+        x=x, xOffset=offset, y=y, color=colour, shape=shape, tooltip=tooltip
+    )
+    layers = [rules, points]
+    if fitted is not None and len(fitted):
+        layers.insert(0, alt.Chart(fitted).mark_line(strokeDash=[5, 3], strokeWidth=1.5).encode(x=x, y="fitted:Q", color=colour, detail="series:N"))
+    return alt.layer(*layers).properties(title=chart_title(title, subtitle), width=460, height=260)
+
+
+def scarf(data: pd.DataFrame, *, title: str, subtitle: str, order: list[str], colours: list[str]) -> alt.Chart:
+    """The "scarf" chart: one stacked bar per row (men, women) whose segments add up to the gap.
+
+    ``data`` has ``row``, ``segment`` (in ``order``), ``contribution`` (years) and ``share``
+    (% of the gap). Segments that narrow the gap are negative and stack left of zero.
+    """
+    colour = alt.Color("segment:N", title=None, sort=order, scale=alt.Scale(domain=order, range=colours), legend=alt.Legend(columns=2, labelLimit=340))
+    bars = alt.Chart(data).mark_bar(stroke="#fff", strokeWidth=0.8).encode(
+        y=alt.Y("row:N", title=None, axis=alt.Axis(labelLimit=200)),
+        x=alt.X("sum(contribution):Q", title="Contribution to the gap in life expectancy (years)"),
+        color=colour,
+        order=alt.Order("position:Q"),
+        tooltip=["row:N", "segment:N", alt.Tooltip("contribution:Q", format=".2f", title="years"), alt.Tooltip("share:Q", format=".0f", title="% of gap")],
+    )  # fmt: skip
+    return bars.properties(title=chart_title(title, subtitle), width=460, height=40 * data["row"].nunique() + 20)

@@ -419,9 +419,12 @@ TREND_KIND = {"proportion": "proportion", "crude_rate": "rate", "dsr": "rate", "
 
 
 def add_recent_trends(store: pd.DataFrame, catalogue: dict[str, dict]) -> pd.DataFrame:
-    """The Fingertips recent-trend marker (last five points) on the latest row of each series.
+    """The Fingertips recent-trend marker on the rows a summary can show, each for the five periods to it.
 
-    A series is one indicator, area, sex and window length; other rows get "".
+    A series is one indicator, area, sex and window length. Marked: its latest row (the
+    Fingertips marker) and every row that England has a value for, because summaries show the
+    latest period comparable with England (:meth:`jsna.views.Store.latest`) and a comparison and
+    a trend are read together ("worse than England and getting worse"). Other rows get "".
     """
     store = store.assign(recent_trend="")
     method = store["indicator_id"].map(lambda i: catalogue[i]["method"])
@@ -429,13 +432,14 @@ def add_recent_trends(store: pd.DataFrame, catalogue: dict[str, dict]) -> pd.Dat
         rows = store.loc[method.map(TREND_KIND) == kind]
         if rows.empty:
             continue
+        latest = rows.groupby(SERIES, sort=False)["period_end"].transform("max")
+        ends = rows.loc[(rows["period_end"] == latest) | rows["england_value"].notna(), SERIES + ["period_end"]]
+        expanded = rows.merge(ends.rename(columns={"period_end": "trend_end"}), on=SERIES)
+        expanded = expanded.loc[expanded["period_end"] <= expanded["trend_end"]]
         arguments = {"count": "count", "denominator": "denominator"} if kind == "proportion" else {}
-        trends = stats.recent_trend(rows, period="period_end", kind=kind, group_by=SERIES, **arguments)
-        latest = rows.groupby(SERIES, sort=False)["period_end"].max().rename("latest").reset_index()
-        trends = trends[SERIES + ["trend"]].merge(latest, on=SERIES)
-        marked = store[SERIES + ["period_end"]].reset_index().merge(
-            trends.rename(columns={"latest": "period_end"}), on=SERIES + ["period_end"]
-        )
+        trends = stats.recent_trend(expanded, period="period_end", kind=kind, group_by=SERIES + ["trend_end"], **arguments)
+        trends = trends[SERIES + ["trend_end", "trend"]].rename(columns={"trend_end": "period_end"})
+        marked = store[SERIES + ["period_end"]].reset_index().merge(trends, on=SERIES + ["period_end"])
         store.loc[marked["index"].to_numpy(), "recent_trend"] = marked["trend"].to_numpy()
     return store
 

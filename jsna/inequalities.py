@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from jsna import disclosure, indicators, stats
-from jsna.data import Inputs
+from jsna.data import AGE_START, Inputs
 
 #: Quantile types: number of groups, and the label the book uses.
 QUANTILES = {"quintile": (5, "Local deprivation quintile"), "decile": (10, "Local deprivation decile")}
@@ -148,7 +148,7 @@ def inequality_gaps(breakdowns: pd.DataFrame, catalogue: list[dict]) -> pd.DataF
 
 GAP_COLUMNS = GAP_KEYS + [
     "period", "quantiles", "sii", "sii_lower_95_0", "sii_upper_95_0", "sii_lower_99_8", "sii_upper_99_8",
-    "rii", "rii_lower_95_0", "rii_upper_95_0", "rii_lower_99_8", "rii_upper_99_8",
+    "rii", "rii_lower_95_0", "rii_upper_95_0", "rii_lower_99_8", "rii_upper_99_8", "intercept",
     "most_deprived", "least_deprived", "gap", "ratio", "statistic", "method",
 ]  # fmt: skip
 
@@ -211,7 +211,77 @@ def life_expectancy_sii(inputs: Inputs, entries: list[dict]) -> pd.DataFrame:
     return out[columns]
 
 
+#: Causes of death as the book names them (the ``cause`` values of the deaths table).
+CAUSE_NAMES = {
+    "circulatory": "Circulatory diseases", "cancer": "Cancer", "respiratory": "Respiratory diseases",
+    "digestive": "Digestive diseases", "external": "Injuries (other external causes)", "suicide": "Suicide",
+    "drug_misuse": "Drug misuse", "mental_behavioural": "Mental and behavioural disorders, including dementia",
+    "other": "Other causes",
+}  # fmt: skip
+#: The decomposition: life expectancy at birth, three years pooled, most against least deprived fifth.
+DECOMPOSITION_INDICATOR, DECOMPOSITION_YEARS = "life_expectancy_birth", 3
+DECOMPOSITION_COLUMNS = ["area_code", "period", "period_end", "years", "sex", "start_age", "age_band", "cause", "cause_name", "contribution",
+                         "e0_most_deprived", "e0_least_deprived", "gap"]  # fmt: skip
+
+
+def le_decomposition(inputs: Inputs, catalogue: list[dict]) -> pd.DataFrame:
+    """The gap in life expectancy at birth between the borough's most and least deprived local
+    quintiles, by age band and cause of death (Arriaga, :func:`jsna.stats.arriaga`).
+
+    For every three-year period and each sex: deaths by cause and age band, and population by
+    age band, summed over each quintile's small areas (the same deaths and populations as the
+    life expectancy indicator). The gap is least minus most deprived; the contributions of every
+    age band and cause add up to it. Periods where a quintile has no deaths at 90+ (so no life
+    table) are left out.
+    """
+    entry = next((e for e in catalogue if e["id"] == DECOMPOSITION_INDICATOR), None)
+    if entry is None:
+        return pd.DataFrame(columns=DECOMPOSITION_COLUMNS)
+    lookup = indicators.area_lookup(inputs.geography)
+    quintiles = local_quantiles(inputs, lookup, ["borough"], 5)
+    quintiles = quintiles.loc[quintiles["quantile"].isin([1, 5])]
+    deaths = inputs[entry["numerator"]["table"]]
+    population = inputs[entry["denominator"]["table"]]
+    first, last = int(population["year"].min()), int(population["year"].max())
+
+    def pooled(df: pd.DataFrame, column: str, keys: list[str]) -> pd.DataFrame:
+        df = df.loc[df["sex"].isin(SEXES_DECOMPOSED), ["area_code", "year", *keys, column]]
+        df = indicators.pool_years(df, [DECOMPOSITION_YEARS], first, last)
+        df = df.rename(columns={"area_code": "base_code"}).merge(quintiles, on="base_code")
+        return df.groupby(["area_code", "period_end", "quantile", *keys], sort=True, observed=True)[column].sum().reset_index()
+
+    people = pooled(population, entry["denominator"]["column"], ["sex", "age_band"]).rename(columns={entry["denominator"]["column"]: "population"})
+    died = pooled(deaths, entry["numerator"]["column"], ["sex", "age_band", "cause"]).rename(columns={entry["numerator"]["column"]: "deaths"})
+    causes = pd.DataFrame({"cause": sorted(deaths["cause"].unique())})
+    table = people.merge(causes, how="cross").merge(died, on=["area_code", "period_end", "quantile", "sex", "age_band", "cause"], how="left")
+    table["deaths"] = table["deaths"].fillna(0.0)
+    # A life table needs deaths at 90+ in both quintiles; periods without them are not decomposed.
+    oldest = table.loc[table["age_band"] == "90+"].groupby(["area_code", "period_end", "sex", "quantile"])["deaths"].sum()
+    usable = oldest.gt(0).groupby(["area_code", "period_end", "sex"]).all()
+    usable = usable[usable].reset_index()[["area_code", "period_end", "sex"]]
+    table = table.merge(usable, on=["area_code", "period_end", "sex"])
+    if table.empty:
+        return pd.DataFrame(columns=DECOMPOSITION_COLUMNS)
+    out = stats.arriaga(table, "deaths", "population", group="quantile", reference=1, comparison=5, cause="cause",
+                        group_by=["area_code", "period_end", "sex"])  # fmt: skip
+    out = out.rename(columns={"e0_reference": "e0_most_deprived", "e0_comparison": "e0_least_deprived"})
+    out["age_band"] = out["age_band"].astype(str)
+    out["start_age"] = out["age_band"].map(AGE_START)
+    out["cause_name"] = out["cause"].map(CAUSE_NAMES).fillna(out["cause"])
+    out["years"] = DECOMPOSITION_YEARS
+    start = out["period_end"] - DECOMPOSITION_YEARS + 1
+    out["period"] = indicators.period_label(start, out["period_end"], entry["year_type"])
+    return out[DECOMPOSITION_COLUMNS].sort_values(["area_code", "period_end", "sex", "start_age", "cause"], kind="mergesort").reset_index(drop=True)
+
+
+SEXES_DECOMPOSED = ("Male", "Female")
+
+
 def inequality_tables(inputs: Inputs, catalogue: list[dict]) -> dict[str, pd.DataFrame]:
     """Every inequality table the build writes beside the indicator store."""
     breakdowns = deprivation_breakdowns(inputs, catalogue)
-    return {"breakdowns": breakdowns, "inequality_gaps": inequality_gaps(breakdowns, catalogue)}
+    return {
+        "breakdowns": breakdowns,
+        "inequality_gaps": inequality_gaps(breakdowns, catalogue),
+        "le_decomposition": le_decomposition(inputs, catalogue),
+    }

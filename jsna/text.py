@@ -259,3 +259,55 @@ def range_title(subject_words: str, low: tuple[str, float], high: tuple[str, flo
     """"Diabetes recorded prevalence ranged from 7.4% in A to 9.3% in B in 2021/22": the finding
     when the places cannot be compared (no polarity)."""
     return f"{subject_words} ranged from {value_text(low[1], unit)} in {low[0]} to {value_text(high[1], unit)} in {high[0]} in {period}"
+
+
+# --------------------------------------------------------------------------------------------
+# Inequality in words
+# --------------------------------------------------------------------------------------------
+#: What one local deprivation quantile is called in a sentence.
+QUANTILE_PART = {5: "fifth", 10: "tenth"}
+
+
+def gap_sentence(title: str, sex: str, unit: str, most: float, least: float, n: int, place: str, period: str = "") -> str:
+    """The gap between the most and least deprived quantiles of a place in one sentence, e.g.
+
+    "Life expectancy at birth for men is 8.0 years lower in the most deprived tenth of Dudley
+    than in the least deprived tenth (73.9 against 81.9 years)."
+    """
+    words, part = indicator_subject(title, sex), QUANTILE_PART.get(n, "group")
+    be = verb(title)
+    values = f"({value_text(most, unit)} against {value_text(least, unit)}{', ' + period if period else ''})"
+    if pd.isna(most) or pd.isna(least):
+        return f"{words} cannot be compared between the most and least deprived {part}s of {place}."
+    if unit in ("years", "%"):
+        difference = most - least
+        amount = f"{abs(difference):.1f} {'years' if unit == 'years' else 'percentage points'}"
+        if abs(difference) < 0.05:
+            return f"{words} {be} the same in the most and least deprived {part}s of {place} {values}."
+        direction = "higher" if difference > 0 else "lower"
+        return f"{words} {be} {amount} {direction} in the most deprived {part} of {place} than in the least deprived {part} {values}."
+    if least <= 0 or most <= 0:
+        return f"{words} in the most deprived {part} of {place} against the least deprived {part}: {values}."
+    ratio = most / least
+    if 1 / 1.05 < ratio < 1.05:
+        return f"{words} {be} about the same in the most and least deprived {part}s of {place} {values}."
+    if ratio >= 1:
+        return f"{words} {be} {ratio:.1f} times as high in the most deprived {part} of {place} as in the least deprived {part} {values}."
+    return f"{words} {be} {1 / ratio:.1f} times as high in the least deprived {part} of {place} as in the most deprived {part} {values}."
+
+
+def sii_sentence(title: str, sex: str, unit: str, sii: float, lower: float, upper: float, n: int, place: str, period: str) -> str:
+    """The slope index of inequality in words: the modelled gap from the most to the least deprived end."""
+    words = lower_first(indicator_subject(title, sex))
+    if pd.isna(sii):
+        return f"The slope index of inequality in {words} could not be calculated for {place} in {period}."
+    amount = value_text(abs(sii), unit) if unit in ("years", "%") else f"{number(abs(sii), '', 1)} {unit}".strip()
+    if unit == "%":
+        amount = f"{abs(sii):.1f} percentage points"
+    side = "least" if sii > 0 else "most"
+    significant = "" if lower <= 0 <= upper else ", a significant gradient"
+    return (
+        f"The slope index of inequality in {words} in {place} was {amount} in {period} (95% interval {number(lower, '', 1)} "
+        f"to {number(upper, '', 1)}){significant}: the modelled gap across the {n} local deprivation {QUANTILE_PART.get(n, 'group')}s, "
+        f"higher at the {side} deprived end."
+    )

@@ -58,6 +58,16 @@ class Store:
     def _by_indicator(self) -> dict[str, pd.DataFrame]:
         return {key: rows for key, rows in self.indicators.groupby("indicator_id", sort=True)}
 
+    @cached_property
+    def breakdowns(self) -> pd.DataFrame:
+        """Indicators by local deprivation quantile (see :mod:`jsna.inequalities`)."""
+        return self.table("breakdowns")
+
+    @cached_property
+    def gaps(self) -> pd.DataFrame:
+        """Slope and relative indices of inequality and the gap, per breakdown series."""
+        return self.table("inequality_gaps")
+
     def of(self, indicator_id: str) -> pd.DataFrame:
         """Every row of one indicator."""
         return self._by_indicator.get(indicator_id, self.indicators.iloc[:0])
@@ -378,8 +388,9 @@ def footnotes(notes: list[str], cells: list[str]) -> list[str]:
     return out
 
 
-def html_table(head: list[str], body: list[list[str] | str], *, caption: str, notes: list[str]) -> charts.Html:
-    """A data table; cells are HTML already. A ``str`` in ``body`` is a section heading row."""
+def html_table(head: list[str], body: list[list[str] | str], *, caption: str, notes: list[str], wrap: bool = False) -> charts.Html:
+    """A data table; cells are HTML already. A ``str`` in ``body`` is a section heading row.
+    With ``wrap``, cells may wrap (for tables with long words in many columns)."""
     heads = "".join(f'<th scope="col">{cell}</th>' for cell in head)
     rows = []
     for row in body:
@@ -389,7 +400,7 @@ def html_table(head: list[str], body: list[list[str] | str], *, caption: str, no
             rows.append(f'<tr><th scope="row">{row[0]}</th>{"".join(f"<td>{cell}</td>" for cell in row[1:])}</tr>')
     foot = "".join(f'<p class="jsna-note">{html.escape(note)}</p>' for note in notes)
     return charts.Html(
-        f'<table class="jsna-data jsna-spine"><caption>{html.escape(caption)}</caption><thead><tr>{heads}</tr></thead>'
+        f'<table class="jsna-data jsna-spine{" jsna-wrap" if wrap else ""}"><caption>{html.escape(caption)}</caption><thead><tr>{heads}</tr></thead>'
         f'<tbody>{"".join(rows)}</tbody></table>{foot}'
     )
 
@@ -523,19 +534,26 @@ def spine_point(indicator: str, row: pd.Series, low: float, high: float) -> dict
 # --------------------------------------------------------------------------------------------
 # 2. Compare areas
 # --------------------------------------------------------------------------------------------
-def compare_areas_figure(store: Store, code: str, indicator_id: str, sex: str = "Persons") -> charts.Figure:
-    """The place's children ranked with 95% limits, by comparison with the place itself."""
+def compare_areas_figure(store: Store, code: str, indicator_id: str, sex: str = "Persons", *, area_type: str | None = None) -> charts.Figure:
+    """The place's children (or, with ``area_type``, every place of that type within it: the
+    borough's wards) ranked with 95% limits, by comparison with the place itself."""
     entry = store.entry(indicator_id)
-    codes, child_type = store.children(code, indicator_id)
+    if area_type is None:
+        codes, child_type = store.children(code, indicator_id)
+    else:
+        have = set(store.of(indicator_id)["area_code"])
+        codes, child_type = [c for c in store.within(code, area_type) if c in have], area_type
     if not codes:
         raise KeyError(f"{indicator_id!r} has no values for the places within {code!r}")
+    # A ward's parent is its township: ranked within the borough, it is compared with the borough.
+    compared = "compared_to_parent" if all(store.parent(c) == code for c in codes) else "compared_to_borough"
     years = window(entry, child_type)
     place_row = store.latest(indicator_id, code, sex=sex, years=years)
     if place_row is None:
         raise KeyError(f"{indicator_id!r} has no {years}-year values for {code!r}, sex {sex!r}")
     name, period, unit = store.name(code), place_row["period"], entry["unit"]
     rows = store.at(indicator_id, codes, sex=sex, years=years, period=period)
-    rows = rows.assign(area_name=[store.name(c) for c in rows["area_code"]], comparison=rows["compared_to_parent"].map(charts.comparison_key))
+    rows = rows.assign(area_name=[store.name(c) for c in rows["area_code"]], comparison=rows[compared].map(charts.comparison_key))
     drawn = rows.loc[rows["value"].notna(), ["area_name", "value", "lower_95_0", "upper_95_0", "comparison"]]
     words = text.indicator_subject(entry["title"], sex)
     ranked = drawn.sort_values(["value", "area_name"], ascending=[False, True])

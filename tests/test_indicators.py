@@ -187,6 +187,30 @@ def test_recent_trend_marks_only_the_latest_row_of_each_series(tmp_path: Path) -
     assert borough["recent_trend"].iloc[-1] == "Increasing and getting worse"
 
 
+def test_a_row_england_is_published_for_carries_the_trend_to_that_period(tmp_path: Path) -> None:
+    """Summaries show the latest period comparable with England, so that row needs its own trend:
+    the five periods up to it, not the series' latest five."""
+    from jsna import stats
+
+    tables = tiny_tables()
+    excess = [700, 740, 780, 820, 860, 900, 940, 860, 780, 700, 620]  # rising to 2018, then falling
+    tables["child_weight"] = pd.concat(
+        [tables["child_weight"].assign(year=y, measured=2000, excess_weight=e, obese=200) for y, e in zip(range(2012, 2023), excess)]
+    )
+    tables["population"] = pd.concat([tables["population"].assign(year=y) for y in range(2012, 2023)])
+    catalogue = [e for e in indicators.load_catalogue(CATALOGUE) if e["id"] == "year6_excess_weight"]
+    store = store_for(write_tables(tmp_path / "d", tables), catalogue)
+    pooled = store.loc[(store["area_code"] == "E08000027") & (store["years"] == 3)].sort_values("period_end").set_index("period_end")
+    assert pooled.loc[2020, "period"] == "2017/18 - 19/20" and pooled["england_value"].notna().tolist().count(True) == 1
+    to_2020 = stats.recent_trend(pooled.loc[:2020].reset_index(), period="period_end", count="count", denominator="denominator",
+                                 polarity="RAG - Low is good")  # fmt: skip
+    assert pooled.loc[2020, "recent_trend"] == to_2020["trend"].iloc[0]
+    to_2022 = stats.recent_trend(pooled.reset_index(), period="period_end", count="count", denominator="denominator", polarity="RAG - Low is good")
+    assert pooled.loc[2022, "recent_trend"] == to_2022["trend"].iloc[0]
+    assert pooled.loc[2020, "recent_trend"] != pooled.loc[2022, "recent_trend"]  # the two windows tell different stories
+    assert (pooled.drop(index=[2020, 2022])["recent_trend"] == "").all()
+
+
 def test_region_value_comes_from_the_published_comparators(tiny_data: Path) -> None:
     store = store_for(tiny_data)
     smoking = row(store, "adult_smoking", "E08000027", end=2020)

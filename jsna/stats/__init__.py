@@ -7,16 +7,20 @@ names, works on many groups at once and returns one tidy row per group; see
 
 from jsna.stats._common import DEFAULT_CONFIDENCE, z_value
 from jsna.stats.compare import compare, recent_trend
+from jsna.stats.decomposition import arriaga
 from jsna.stats.funnel import funnel_limits, funnel_significance
 from jsna.stats.inequality import sii
 from jsna.stats.life_expectancy import life_expectancy
 from jsna.stats.proportions import proportion
 from jsna.stats.rates import ESP2013, crude_rate, dsr, isr
+from jsna.stats.spc import SpcRules, xmr
 from jsna.stats.winter import excess_winter_deaths
 
 __all__ = [
     "DEFAULT_CONFIDENCE",
     "ESP2013",
+    "SpcRules",
+    "arriaga",
     "compare",
     "crude_rate",
     "dsr",
@@ -28,5 +32,6 @@ __all__ = [
     "proportion",
     "recent_trend",
     "sii",
+    "xmr",
     "z_value",
 ]

@@ -1,0 +1,480 @@
+"""What the inequalities chapter shows: the gap, where it falls, what drives it, what to act on.
+
+Like :mod:`jsna.views`, these functions select from the store the build wrote (the indicator
+store, the ``breakdowns``, ``inequality_gaps`` and ``le_decomposition`` tables of
+:mod:`jsna.inequalities`) and turn it into figures, tables and sentences; nothing is computed
+here that a reader could not recompute from the published tables.
+"""
+
+from __future__ import annotations
+
+import html
+
+import numpy as np
+import pandas as pd
+
+from jsna import charts, text
+from jsna.views import (
+    MISSING,
+    Store,
+    badge,
+    compare_areas_figure,
+    definition_link,
+    html_table,
+    indicator_list,
+    latest_rows,
+    published_table,
+    trend_cell,
+    trend_figure,
+)
+
+DECILE, QUINTILE = "Local deprivation decile", "Local deprivation quintile"
+LIFE_EXPECTANCY = ("life_expectancy_birth", "life_expectancy_65")
+LE_SII = {"life_expectancy_birth": "life_expectancy_birth_sii", "life_expectancy_65": "life_expectancy_65_sii"}
+SEXES = ("Male", "Female")
+SERIES_NAME = {"Male": "Men", "Female": "Women", "Persons": "Persons"}
+#: Marmot Review policy objectives (Fair Society, Healthy Lives, 2010), in the Review's order.
+MARMOT = {
+    "best_start": "Give every child the best start in life",
+    "capabilities": "Enable all children, young people and adults to maximise their capabilities and have control over their lives",
+    "good_work": "Create fair employment and good work for all",
+    "living_standard": "Ensure a healthy standard of living for all",
+    "healthy_places": "Create and develop healthy and sustainable places and communities",
+    "prevention": "Strengthen the role and impact of ill-health prevention",
+    "outcomes": "Outcomes: how long, and how long in good health, people live, and the gap",
+}
+SII_CALCULATED = "Slope index of inequality"
+
+
+def quantile_label(quantile: int, n: int) -> str:
+    """A quantile as tables write it: "1 (most deprived)", "2", ..., "10 (least deprived)"."""
+    return f"{quantile} (most deprived)" if quantile == 1 else f"{quantile} (least deprived)" if quantile == n else str(quantile)
+
+
+def quantile_chart_data(rows: pd.DataFrame, fitted: pd.DataFrame, n: int) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """Chart data with quantiles as plain numbers (the axis title says which end is which)."""
+    order = [str(q) for q in range(1, n + 1)]
+    return rows.assign(quantile=rows["category"].astype(int).astype(str)), fitted.assign(quantile=fitted["category"].astype(int).astype(str)), order
+
+
+# --------------------------------------------------------------------------------------------
+# Selections
+# --------------------------------------------------------------------------------------------
+def latest_gap(store: Store, indicator_id: str, code: str, sex: str, category_type: str, years: int | None = None) -> pd.Series | None:
+    """The latest gap row with a slope index (longest window unless ``years``), else None."""
+    gaps = store.gaps
+    rows = gaps.loc[(gaps["indicator_id"] == indicator_id) & (gaps["area_code"] == code) & (gaps["sex"] == sex)
+                    & (gaps["category_type"] == category_type) & (gaps["statistic"] == SII_CALCULATED)]  # fmt: skip
+    if rows.empty:
+        return None
+    rows = rows.loc[rows["years"] == (years if years is not None else rows["years"].max())]
+    return None if rows.empty else rows.sort_values("period_end").iloc[-1]
+
+
+def quantile_rows(store: Store, gap: pd.Series) -> pd.DataFrame:
+    """The breakdown rows behind one gap row, most deprived first."""
+    b = store.breakdowns
+    keys = ["indicator_id", "area_code", "category_type", "years", "period_end", "sex"]
+    mask = np.logical_and.reduce([(b[k] == gap[k]).to_numpy() for k in keys])
+    return b.loc[mask].sort_values("category")
+
+
+def fitted_line(rows: pd.DataFrame, gap: pd.Series) -> pd.DataFrame:
+    """The slope-index line at each quantile's relative rank (the midpoint of its population share)."""
+    share = rows["denominator"].to_numpy(dtype=float) / rows["denominator"].sum()
+    rank = np.cumsum(share) - share / 2
+    return pd.DataFrame({"category": rows["category"].to_numpy(), "fitted": gap["intercept"] + gap["sii"] * rank})
+
+
+# --------------------------------------------------------------------------------------------
+# 1. Life expectancy: wards, deprivation deciles, the slope index over time
+# --------------------------------------------------------------------------------------------
+def ward_life_expectancy_figures(store: Store, code: str) -> list[charts.Figure]:
+    """Life expectancy at birth and at 65 for men and women in every ward (pooled years), ranked."""
+    return [
+        compare_areas_figure(store, code, indicator_id, sex=sex, area_type="ward")
+        for indicator_id in LIFE_EXPECTANCY for sex in SEXES
+        if not store.rows(indicator_id, code, sex=sex, years=3).empty
+    ]  # fmt: skip
+
+
+def ward_life_expectancy_tables(store: Store, code: str) -> list[charts.Html]:
+    """Every ward's life expectancy at birth and at 65 (pooled years), men and women, with 95%
+    limits and the comparison with the borough: one table per indicator."""
+    wards, borough = store.within(code, "ward"), store.name(store.borough(code))
+    tables = []
+    for indicator_id in LIFE_EXPECTANCY:
+        latest = {sex: store.latest(indicator_id, code, sex=sex, years=3) for sex in SEXES}
+        latest = {sex: row for sex, row in latest.items() if row is not None}
+        if not latest:
+            continue
+        body = []
+        for ward in wards:
+            cells = [html.escape(store.name(ward))]
+            for sex, place_row in latest.items():
+                found = store.at(indicator_id, [ward], sex=sex, years=3, period=place_row["period"])
+                r = None if found.empty else found.iloc[0]
+                if r is None or pd.isna(r["value"]):
+                    cells.append(MISSING)
+                else:
+                    cells.append(f"{r['value']:.1f} <small>({r['lower_95_0']:.1f} to {r['upper_95_0']:.1f})</small> {badge(r['compared_to_borough'])}")
+            body.append(cells)
+        period = next(iter(latest.values()))["period"]
+        head = ["Ward", *(f"{SERIES_NAME[sex]}, years (95% interval)" for sex in latest)]
+        caption = f"{text.subject(store.entry(indicator_id)['title'])} in each ward of {store.name(code)}, {period}, compared with {borough}"
+        notes = [MISSING_NOTE_SHORT] if any(MISSING in c for row in body for c in row) else []
+        tables.append(html_table(head, body, caption=caption, notes=notes))
+    return tables
+
+
+MISSING_NOTE_SHORT = "[x] not available: too few deaths or people to calculate a life expectancy."
+
+
+def life_expectancy_by_deprivation_figure(store: Store, code: str, indicator_id: str) -> charts.Figure:
+    """Life expectancy of men and women in each local deprivation decile (the borough) or quintile
+    (a township), with 95% limits and the slope-index line."""
+    category_type = DECILE if store.area_type(code) == "borough" else QUINTILE
+    source = LE_SII[indicator_id] if category_type == DECILE else indicator_id
+    entry = store.entry(indicator_id)
+    frames, lines, gaps = [], [], []
+    for sex in SEXES:
+        gap = latest_gap(store, source, code, sex, category_type, years=3)
+        if gap is None:
+            continue
+        rows = quantile_rows(store, gap)
+        frames.append(rows.assign(series=SERIES_NAME[sex]))
+        lines.append(fitted_line(rows, gap).assign(series=SERIES_NAME[sex]))
+        gaps.append(gap)
+    if not frames:
+        raise KeyError(f"no life expectancy by deprivation for {code!r}")
+    n = int(gaps[0]["quantiles"])
+    data, fitted, order = quantile_chart_data(pd.concat(frames, ignore_index=True), pd.concat(lines, ignore_index=True), n)
+    name, period, part = store.name(code), gaps[0]["period"], text.QUANTILE_PART[n]
+    title = " ".join(
+        f"{SERIES_NAME[g['sex']]} in the most deprived {part} can expect to live {g['least_deprived'] - g['most_deprived']:.1f} years "
+        f"less than in the least deprived." for g in gaps
+    )  # fmt: skip
+    title = f"{text.subject(entry['title'])}, {name}, {period}: {title[0].lower()}{title[1:]}"
+    sii = "; ".join(f"{SERIES_NAME[g['sex']].lower()} {g['sii']:.1f} years ({g['sii_lower_95_0']:.1f} to {g['sii_upper_95_0']:.1f})" for g in gaps)
+    subtitle = f"Slope index of inequality (dashed line): {sii}. Lines show 95% confidence intervals."
+    chart = charts.quantile_values(data[["quantile", "series", "value", "lower_95_0", "upper_95_0"]], title=title, subtitle=subtitle,
+                                   unit="years", order=order, kind=category_type.split()[-1], fitted=fitted[["quantile", "series", "fitted"]])  # fmt: skip
+    table = published_table(
+        data.assign(fitted=data.merge(fitted, on=["category", "series"], how="left")["fitted"].to_numpy(),
+                    quantile=[quantile_label(int(q), n) for q in data["category"]]),
+        {"series": "Sex", "quantile": category_type, "period": "Period", "count": "Deaths", "denominator": "Person-years",
+         "value": "Life expectancy", "lower_95_0": "Lower 95% limit", "upper_95_0": "Upper 95% limit", "fitted": "Slope-index line"},
+    )  # fmt: skip
+    alt_text = (
+        f"Chart of {text.lower_first(text.subject(entry['title']))} for men and women in each of the {n} local deprivation "
+        f"{part}s of {name} in {period}, most deprived on the left, with 95% confidence intervals and a dashed slope-index line. {title} {subtitle}"
+    )
+    return charts.show(chart, alt_text=alt_text, table=table, name=f"le-deprivation-{indicator_id}-{code}")
+
+
+def sii_trend_figures(store: Store, code: str) -> list[charts.Figure]:
+    """How the slope index of inequality in life expectancy has changed (the Fingertips indicator)."""
+    return [trend_figure(store, code, LE_SII[i], sex=sex) for i in LIFE_EXPECTANCY for sex in SEXES if not store.rows(LE_SII[i], code, sex=sex).empty]
+
+
+def sii_table(store: Store, code: str) -> charts.Html:
+    """The slope and relative indices of inequality in life expectancy for every period, men and women."""
+    gaps = store.gaps
+    body = []
+    for indicator_id in LIFE_EXPECTANCY:
+        rows = gaps.loc[(gaps["indicator_id"] == LE_SII[indicator_id]) & (gaps["area_code"] == code)]
+        if rows.empty:
+            continue
+        body.append(text.subject(store.entry(indicator_id)["title"]))
+        for period, group in rows.sort_values("period_end").groupby("period_end", sort=True):
+            by_sex = group.set_index("sex")
+            cells = [html.escape(group["period"].iloc[0])]
+            for sex in SEXES:
+                r = by_sex.loc[sex] if sex in by_sex.index else None
+                if r is None or r["statistic"] != SII_CALCULATED:
+                    cells += [MISSING, MISSING]
+                    continue
+                cells += [f"{r['sii']:.1f} <small>({r['sii_lower_95_0']:.1f} to {r['sii_upper_95_0']:.1f})</small>",
+                          f"{r['rii']:.3f} <small>({r['rii_lower_95_0']:.3f} to {r['rii_upper_95_0']:.3f})</small>"]  # fmt: skip
+            body.append(cells)
+    head = ["Period", "Men: SII, years", "Men: RII", "Women: SII, years", "Women: RII"]
+    caption = f"Inequality in life expectancy across the local deprivation deciles of {store.name(code)} (95% intervals), three years pooled"
+    note = ("SII, slope index of inequality: the modelled gap in years between the most and least deprived ends of the borough. "
+            "RII, relative index of inequality: the ratio of the modelled values at the two ends. PHE method, as Fingertips.")  # fmt: skip
+    return html_table(head, body, caption=caption, notes=[note])
+
+
+# --------------------------------------------------------------------------------------------
+# 2. Key indicators by deprivation quintile
+# --------------------------------------------------------------------------------------------
+def breakdown_indicators(store: Store, code: str) -> list[tuple[pd.Series, str]]:
+    """(entry, sex) for every indicator broken down by quintile for this place, catalogue order."""
+    catalogue = store.catalogue
+    flagged = catalogue.loc[catalogue["deprivation_breakdown"].fillna(False).astype(bool)]
+    return [(entry, sex) for _, entry in flagged.iterrows() for sex in str(entry["sex"]).split(", ")
+            if latest_gap(store, entry["indicator_id"], code, sex, QUINTILE) is not None]  # fmt: skip
+
+
+def quintile_table(store: Store, code: str) -> charts.Html:
+    """Every key indicator in the most and least deprived fifth, the ratio and the slope index."""
+    body = []
+    for entry, sex in breakdown_indicators(store, code):
+        gap = latest_gap(store, entry["indicator_id"], code, sex, QUINTILE)
+        digits = 1
+        ratio = gap["ratio"]
+        body.append([
+            f"{definition_link(entry, sex)} <small>{html.escape(gap['period'])}</small>", text.number(gap["most_deprived"], "", digits),
+            text.number(gap["least_deprived"], "", digits), f"{ratio:.2f}" if np.isfinite(ratio) else MISSING,
+            f"{gap['sii']:.1f} <small>({gap['sii_lower_95_0']:.1f} to {gap['sii_upper_95_0']:.1f})</small>",
+        ])  # fmt: skip
+    head = ["Indicator and period", "Most deprived fifth", "Least deprived fifth", "Ratio, most to least", "SII (95% interval)"]
+    caption = f"Key indicators by local deprivation quintile, {store.name(code)} (values in each indicator's unit)"
+    note = ("SII, slope index of inequality, in the indicator's unit: negative when the value is higher at the most deprived end. "
+            "Quintiles rank the place's own neighbourhoods by deprivation score into five groups of equal numbers of neighbourhoods.")  # fmt: skip
+    return html_table(head, body, caption=caption, notes=[note])
+
+
+def quintile_figures(store: Store, code: str) -> list[charts.Figure]:
+    """For each key indicator: its value in each deprivation fifth, by sex where published."""
+    figures = []
+    by_indicator: dict[str, list[str]] = {}
+    for entry, sex in breakdown_indicators(store, code):
+        by_indicator.setdefault(entry["indicator_id"], []).append(sex)
+    for indicator_id, sexes in by_indicator.items():
+        entry = store.entry(indicator_id)
+        frames, lines, gaps = [], [], []
+        for sex in sexes:
+            gap = latest_gap(store, indicator_id, code, sex, QUINTILE)
+            rows = quantile_rows(store, gap)
+            frames.append(rows.assign(series=SERIES_NAME[sex]))
+            lines.append(fitted_line(rows, gap).assign(series=SERIES_NAME[sex]))
+            gaps.append(gap)
+        data, fitted, order = quantile_chart_data(pd.concat(frames, ignore_index=True), pd.concat(lines, ignore_index=True), 5)
+        name, unit = store.name(code), entry["unit"]
+        title = text.gap_sentence(entry["title"], gaps[0]["sex"], unit, gaps[0]["most_deprived"], gaps[0]["least_deprived"], 5, name)
+        title = title.rstrip(".").split(" (")[0]
+        sii = "; ".join(f"{SERIES_NAME[g['sex']].lower() + ' ' if g['sex'] != 'Persons' else ''}{g['sii']:.1f} "
+                        f"({g['sii_lower_95_0']:.1f} to {g['sii_upper_95_0']:.1f})" for g in gaps)  # fmt: skip
+        subtitle = f"{gaps[0]['period']}. Slope index of inequality (dashed line), {unit}: {sii}. Lines show 95% confidence intervals."
+        chart = charts.quantile_values(data[["quantile", "series", "value", "lower_95_0", "upper_95_0"]], title=title, subtitle=subtitle,
+                                       unit=unit, order=order, kind="quintile", fitted=fitted[["quantile", "series", "fitted"]])  # fmt: skip
+        table = published_table(data.assign(quantile=[quantile_label(int(q), 5) for q in data["category"]]), {"series": "Sex", "quantile": QUINTILE, "period": "Period", "count": "Count", "denominator": "Denominator",
+                                       "value": "Value", "lower_95_0": "Lower 95% limit", "upper_95_0": "Upper 95% limit"})  # fmt: skip
+        alt_text = (f"Chart of {text.lower_first(text.subject(entry['title']))} in each local deprivation fifth of {name}, most deprived "
+                    f"on the left, with 95% confidence intervals and a dashed slope-index line. {title}. {subtitle}")  # fmt: skip
+        note = "[c] Some counts are suppressed." if data["note"].astype(str).str.startswith("[c]").any() else ""
+        figures.append(charts.show(chart, alt_text=alt_text, table=table, name=f"quintiles-{indicator_id}-{code}", note=note))
+    return figures
+
+
+# --------------------------------------------------------------------------------------------
+# 3. The gap decomposed by age and cause
+# --------------------------------------------------------------------------------------------
+#: Age groups of the decomposition by age (start ages of the 20 life-table bands they gather).
+AGE_GROUPS = [("Under 1", 0, 0), ("1-14", 1, 10), ("15-34", 15, 30), ("35-49", 35, 45), ("50-64", 50, 60), ("65-74", 65, 70),
+              ("75-84", 75, 80), ("85 and over", 85, 90)]  # fmt: skip
+#: Segment colours, each at least 3:1 against white (WCAG 1.4.11); the data table gives every value.
+CAUSE_COLOURS = ["#1f5f8b", "#b3541e", "#4f7d35", "#7a5195", "#8c6d1f", "#2f7a7a", "#a33b5b", "#5f5f5f", "#a0522d"]
+AGE_COLOURS = ["#4292c6", "#2171b5", "#08519c", "#08306b", "#6a51a3", "#54278f", "#a50f15", "#67000d"]
+
+
+def decomposition_rows(store: Store, code: str) -> pd.DataFrame:
+    """The latest period's decomposition for the place (empty when there is none)."""
+    if not (store.folder / "le_decomposition.parquet").exists():
+        return pd.DataFrame()
+    table = store.table("le_decomposition")
+    table = table.loc[table["area_code"] == code]
+    if table.empty:
+        return table
+    return table.loc[table["period_end"] == table["period_end"].max()]
+
+
+def decomposition_figures(store: Store, code: str) -> list[charts.Figure]:
+    """The gap in life expectancy between the most and least deprived fifths, split by cause and
+    by age: the "scarf" charts of the Health Inequalities Strategy."""
+    rows = decomposition_rows(store, code)
+    if rows.empty:
+        return []
+    name, period = store.name(code), rows["period"].iloc[0]
+    gaps = rows.groupby("sex")["gap"].first()
+    figures = []
+    for by, label_of, order, colours in (("cause", None, None, CAUSE_COLOURS), ("age", None, [g[0] for g in AGE_GROUPS], AGE_COLOURS)):
+        if by == "cause":
+            data = rows.groupby(["sex", "cause_name"], sort=False)["contribution"].sum().reset_index().rename(columns={"cause_name": "segment"})
+            order = data.groupby("segment")["contribution"].sum().sort_values(ascending=False).index.tolist()
+        else:
+            band_group = {start: label for label, low, high in AGE_GROUPS for start in range(low, high + 1)}
+            data = rows.assign(segment=rows["start_age"].map(band_group)).groupby(["sex", "segment"], sort=False)["contribution"].sum().reset_index()
+        data["row"] = [f"{SERIES_NAME[s]}: {gaps[s]:.1f} years" for s in data["sex"]]
+        data["share"] = 100 * data["contribution"] / data["sex"].map(gaps)
+        data["position"] = data["segment"].map({s: i for i, s in enumerate(order)})
+        top = data.sort_values("contribution", ascending=False).groupby("sex", sort=False).head(1).set_index("sex")
+        findings = "; ".join(f"for {SERIES_NAME[s].lower()}, {top.loc[s, 'segment'].lower()} ({top.loc[s, 'share']:.0f}%)" for s in SEXES if s in top.index)
+        what = "cause of death" if by == "cause" else "age"
+        title = f"Which {'causes' if by == 'cause' else 'ages'} make up the gap in life expectancy in {name}, {period}: the largest part is {findings}"
+        subtitle = ("Gap in life expectancy at birth between the most and least deprived fifths, split by "
+                    f"{what} (Arriaga's method); the parts add up to the gap. Parts left of zero narrow it.")  # fmt: skip
+        chart = charts.scarf(data, title=title, subtitle=subtitle, order=order, colours=colours[: len(order)] if by == "cause" else colours)
+        table = data.assign(sex=data["sex"].map(SERIES_NAME)).sort_values(["sex", "position"])[["sex", "segment", "contribution", "share"]]
+        table = table.rename(columns={"sex": "Sex", "segment": "Cause of death" if by == "cause" else "Age group",
+                                      "contribution": "Contribution (years)", "share": "Share of the gap (%)"}).round(3)  # fmt: skip
+        alt_text = (f"Stacked bar chart, one bar each for men and women, splitting the gap in life expectancy at birth between the most "
+                    f"and least deprived fifths of {name} ({period}) by {what}. {title}.")  # fmt: skip
+        figures.append(charts.show(chart, alt_text=alt_text, table=table.reset_index(drop=True), name=f"scarf-{by}-{code}"))
+    return figures
+
+
+# --------------------------------------------------------------------------------------------
+# 4. What to act on: priorities and the Marmot objectives
+# --------------------------------------------------------------------------------------------
+#: The tiers of the priority list, in order: the list itself, then what to watch.
+TIERS = {
+    1: "Significantly worse than England and getting worse",
+    2: "Significantly worse than England, not getting worse",
+    3: "Getting worse, not significantly worse than England",
+}
+
+
+def priorities(store: Store, code: str, *, watch: bool = False) -> pd.DataFrame:
+    """Indicators significantly worse than England and getting worse, for one place (tier 1).
+
+    Each indicator and sex published for the place's type is read at the period the summaries
+    show (the latest comparable with England, :meth:`Store.latest`), with its comparison with
+    England and the recent trend of the five periods to it. With ``watch``, also tier 2
+    (worse than England, trend not worse) and tier 3 (getting worse, not worse than England).
+    Within a tier, ordered by how far the value is from England's, relative to England's,
+    largest first (indicators without an England value last).
+    """
+    rows = []
+    for entry, sex, row in latest_rows(store, code, indicator_list(store, store.area_type(code))):
+        if row is None:
+            continue
+        worse = str(row["compared_to_england"]).startswith("Worse")
+        worsening = str(row["recent_trend"]).endswith("getting worse")
+        tier = 1 if worse and worsening else 2 if worse else 3 if worsening else 0
+        if tier == 0 or (tier > 1 and not watch):
+            continue
+        england = row["england_value"]
+        distance = abs(row["value"] - england) / abs(england) if pd.notna(england) and england != 0 else np.nan
+        rows.append({"tier": tier, "indicator_id": entry["indicator_id"], "title": entry["title"], "sex": sex, "chapter": entry["chapter"],
+                     "marmot": entry["marmot"], "period": row["period"], "value": row["value"], "england_value": england,
+                     "compared_to_england": row["compared_to_england"], "recent_trend": row["recent_trend"], "distance": distance})  # fmt: skip
+    columns = ["tier", "indicator_id", "title", "sex", "chapter", "marmot", "period", "value", "england_value", "compared_to_england",
+               "recent_trend", "distance"]  # fmt: skip
+    out = pd.DataFrame(rows, columns=columns)
+    return out.sort_values(["tier", "distance", "indicator_id", "sex"], ascending=[True, False, True, True], kind="mergesort", na_position="last").reset_index(drop=True)
+
+
+def priority_table(store: Store, code: str) -> charts.Html:
+    """The priority list, then what to watch, as one table with a heading per tier."""
+    found = priorities(store, code, watch=True)
+    name = store.name(code)
+    first = (found["tier"] == 1).sum()
+    lead = (f"<p>{first} indicator{'s are' if first != 1 else ' is'} significantly worse than England and getting worse in "
+            f"{html.escape(name)}.</p>") if first else (
+            f"<p>No indicator for {html.escape(name)} is both significantly worse than England and getting worse.</p>")  # fmt: skip
+    if found.empty:
+        return charts.Html(lead)
+    body: list = []
+    for tier, rows in found.groupby("tier", sort=True):
+        body.append(TIERS[int(tier)])
+        for r in rows.itertuples():
+            entry = store.entry(r.indicator_id)
+            body.append([f"{definition_link(entry, r.sex)} <small>{html.escape(r.period)}</small>", text.number(r.value, "", 1),
+                         text.number(r.england_value, "", 1), badge(r.compared_to_england), trend_cell(r.recent_trend)])  # fmt: skip
+    head = ["Indicator and period", name, "England", "Compared with England", "Recent trend"]
+    caption = f"Priorities for {name}, then indicators to watch"
+    note = "Within each group, ordered by how far the value is from England's, largest first. [x]: no England value for the period."
+    return charts.Html(lead + html_table(head, body, caption=caption, notes=[note], wrap=True))
+
+
+def marmot_summary(store: Store, code: str) -> charts.Html:
+    """Per Marmot objective: how many indicators are better, similar or worse than England, how
+    many are getting worse, and which are priorities."""
+    area_type = store.area_type(code)
+    latest = latest_rows(store, code, indicator_list(store, area_type))
+    first = priorities(store, code)
+    priority = set(zip(first["indicator_id"], first["sex"]))
+    body = []
+    for key, objective in MARMOT.items():
+        found = [(entry, sex, row) for entry, sex, row in latest if entry["marmot"] == key and row is not None]
+        if not found:
+            body.append([html.escape(objective), "0", MISSING, MISSING, MISSING, MISSING, "No indicator in this book measures it yet."])
+            continue
+        labels = [charts.comparison_key(row["compared_to_england"]) for _, _, row in found]
+        worse_trend = sum(str(row["recent_trend"]).endswith("getting worse") for _, _, row in found)
+        named = [definition_link(entry, sex) for entry, sex, _ in found if (entry["indicator_id"], sex) in priority]
+        body.append([html.escape(objective), str(len(found)), str(labels.count("Better")), str(labels.count("Similar")),
+                     str(labels.count("Worse")), str(worse_trend), ", ".join(named) or "None"])  # fmt: skip
+    head = ["Marmot policy objective", "Indicators", "Better than England", "Similar", "Worse", "Getting worse", "Priorities"]
+    caption = f"{store.name(code)} against the six Marmot policy objectives"
+    note = ("Each indicator is counted once per sex, at its latest period comparable with England. Indicators that are not "
+            "compared with England (no England value, or no polarity) count in the total only.")  # fmt: skip
+    return html_table(head, body, caption=caption, notes=[note], wrap=True)
+
+
+# --------------------------------------------------------------------------------------------
+# 5. Practices and networks, and the narrative
+# --------------------------------------------------------------------------------------------
+#: Indicators where variation between practices matters for inequality (access and detection).
+PRACTICE_INDICATORS = ("diabetes_prevalence", "chd_prevalence", "emergency_cancer_admissions")
+
+
+def network_figures(store: Store, code: str) -> list:
+    """Primary care networks compared (the borough only: networks do not nest in townships)."""
+    if store.area_type(code) != "borough":
+        return [charts.Html(f"<p class=\"jsna-note\">GP practices and networks serve patients across townships: see "
+                            f"{html.escape(store.name(store.borough(code)))}'s inequalities page for them.</p>")]  # fmt: skip
+    from jsna.views import funnel_figure
+
+    figures: list = []
+    funnels = set(store.table("funnels")["indicator_id"]) if (store.folder / "funnels.parquet").exists() else set()
+    for indicator_id in PRACTICE_INDICATORS:
+        if store.rows(indicator_id, code).empty:
+            continue
+        figures.append(compare_areas_figure(store, code, indicator_id, area_type="pcn"))
+        if indicator_id in funnels:
+            figures.append(funnel_figure(store, indicator_id))
+    return figures
+
+
+def findings(store: Store, code: str) -> str:
+    """Markdown bullets: the gap in plain words, generated from the computed values."""
+    name, lines = store.name(code), []
+    category_type = DECILE if store.area_type(code) == "borough" else QUINTILE
+    for sex in SEXES:
+        source = LE_SII["life_expectancy_birth"] if category_type == DECILE else "life_expectancy_birth"
+        gap = latest_gap(store, source, code, sex, category_type, years=3)
+        if gap is None:
+            continue
+        n = int(gap["quantiles"])
+        lines.append(text.gap_sentence("Life expectancy at birth (years)", sex, "years", gap["most_deprived"], gap["least_deprived"], n, name, gap["period"]))
+        lines.append(text.sii_sentence("Life expectancy at birth (years)", sex, "years", gap["sii"], gap["sii_lower_95_0"],
+                                       gap["sii_upper_95_0"], n, name, gap["period"]))  # fmt: skip
+    rows = decomposition_rows(store, code)
+    if not rows.empty:
+        for sex in SEXES:
+            part = rows.loc[rows["sex"] == sex]
+            if part.empty:
+                continue
+            by_cause = part.groupby("cause_name")["contribution"].sum().sort_values(ascending=False)
+            total = part["gap"].iloc[0]
+            top = ", ".join(f"{c.lower()} ({100 * v / total:.0f}%)" for c, v in by_cause.head(3).items())
+            lines.append(f"Of the {total:.1f}-year gap for {SERIES_NAME[sex].lower()} between the most and least deprived fifths "
+                         f"({part['period'].iloc[0]}), the largest parts are {top}.")  # fmt: skip
+    steepest = []
+    for entry, sex in breakdown_indicators(store, code):
+        if entry["indicator_id"] in LIFE_EXPECTANCY:
+            continue
+        gap = latest_gap(store, entry["indicator_id"], code, sex, QUINTILE)
+        if np.isfinite(gap["ratio"]) and gap["ratio"] > 0:
+            steepest.append((max(gap["ratio"], 1 / gap["ratio"]), entry, sex, gap))
+    for _, entry, sex, gap in sorted(steepest, key=lambda item: -item[0])[:3]:
+        lines.append(text.gap_sentence(entry["title"], sex, entry["unit"], gap["most_deprived"], gap["least_deprived"], 5, name, gap["period"]))
+    found = priorities(store, code)
+    if found.empty:
+        lines.append(f"No indicator for {name} is both significantly worse than England and getting worse.")
+    else:
+        named = text.listing([text.lower_first(text.indicator_subject(t, s)) for t, s in zip(found["title"], found["sex"])])
+        lines.append(f"{len(found)} indicator{'s are' if len(found) > 1 else ' is'} significantly worse than England and getting worse: {named}.")
+    return "\n".join(f"- {line}" for line in lines)
