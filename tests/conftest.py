@@ -1,12 +1,19 @@
-"""Shared fixtures: a tiny valid input folder, and the path of the real project."""
+"""Shared fixtures: a tiny valid input folder, the path of the real project, and the smoke build of
+the real pipeline (borough and first township) with a local server and headless chromium."""
 
 from __future__ import annotations
 
+import functools
+import http.server
 import shutil
+import subprocess
+import sys
+import threading
 from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 
 from jsna.data import AGE_BANDS
 
@@ -126,3 +133,59 @@ def copy_reference(tmp_path: Path) -> Path:
     target = tmp_path / "reference"
     shutil.copytree(ROOT / "data" / "reference", target)
     return target
+
+
+# --------------------------------------------------------------------------------------------
+# The smoke build and the browser (used by the site tests)
+# --------------------------------------------------------------------------------------------
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+def smoke_jobs() -> int:
+    from jsna.plan import make_plan
+
+    return len(make_plan(ROOT / "parameters", root=ROOT, only=["E08000027", first_township()["code"]]).jobs)
+
+
+def first_township() -> dict:
+    places = yaml.safe_load((ROOT / "parameters" / "places.yml").read_text())["places"]
+    return next(p for p in places if p["type"] == "township")
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("build")
+    township = first_township()["code"]
+    command = [sys.executable, "-m", "jsna", "build", "--out", str(out), "--no-progress", "--places", "E08000027", township]
+    result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, f"build failed:\n{result.stdout}\n{result.stderr}"
+    jobs = smoke_jobs()
+    assert f"{jobs} notebooks ({jobs} executed, 0 reused)" in result.stdout
+    return out
+
+
+@pytest.fixture(scope="session")
+def server(site: Path):
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site / "html"))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail("chromium is not installed: run `make test`, which installs Debian's chromium")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        )
+        yield browser
+        browser.close()
+
+

@@ -8,48 +8,17 @@ chart has rendered and that no request leaves the machine.
 
 from __future__ import annotations
 
-import functools
-import http.server
 import re
-import shutil
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pandas as pd
 import pytest
-import yaml
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, first_township, smoke_jobs
 
 pytestmark = pytest.mark.smoke
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-
-
-def smoke_jobs() -> int:
-    from jsna.plan import make_plan
-
-    return len(make_plan(ROOT / "parameters", root=ROOT, only=["E08000027", first_township()["code"]]).jobs)
-
-
-def first_township() -> dict:
-    places = yaml.safe_load((ROOT / "parameters" / "places.yml").read_text())["places"]
-    return next(p for p in places if p["type"] == "township")
-
-
-@pytest.fixture(scope="session")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("build")
-    township = first_township()["code"]
-    command = [sys.executable, "-m", "jsna", "build", "--out", str(out), "--no-progress", "--places", "E08000027", township]
-    result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
-    assert result.returncode == 0, f"build failed:\n{result.stdout}\n{result.stderr}"
-    jobs = smoke_jobs()
-    assert f"{jobs} notebooks ({jobs} executed, 0 reused)" in result.stdout
-    return out
-
-
 def test_site_has_start_page_place_pages_and_chapters(site: Path) -> None:
     html = site / "html"
     index = (html / "index.html").read_text()
@@ -68,8 +37,29 @@ def test_site_has_start_page_place_pages_and_chapters(site: Path) -> None:
     assert "synthetic demonstration data" in page  # the banner is on every page
 
 
+def township_folder() -> str:
+    return f"township/{re.sub(r'[^a-z0-9]+', '-', first_township()['name'].lower()).strip('-')}"
+
+
+def test_inequalities_chapter_for_the_borough_and_the_township(site: Path) -> None:
+    """The borough's chapter in full (deciles, the SII over time, the scarf charts); the
+    township's short version (its quintiles and wards, no decomposition)."""
+    borough = (site / "html" / "borough" / "dudley" / "inequalities.html").read_text()
+    for words in ("Inequalities: Dudley", "The slope index of inequality in life expectancy at birth for men in Dudley was",
+                  "Inequality in life expectancy across the local deprivation deciles of Dudley", "Which causes make up the gap",
+                  "Which ages make up the gap", "Key indicators by local deprivation quintile, Dudley", "Marmot policy objective",
+                  "Priorities for Dudley", "primary care networks"):
+        assert words in borough, words
+    assert borough.count('class="jsna-chart"') >= 20
+    township = first_township()
+    page = (site / "html" / township_folder() / "inequalities.html").read_text()
+    assert f"Inequalities: {township['name']}" in page and "Local deprivation quintile" in page
+    assert "Which causes make up the gap" not in page and "Inequality in life expectancy across the local deprivation deciles" not in page
+    assert "in each ward of " in page
+
+
 def test_no_page_references_anything_outside_the_site(site: Path) -> None:
-    pattern = re.compile(r'(?:src|href)="(https?:)?//[^"]+\.(?:js|css|woff2?|ttf)', re.I)
+    pattern = re.compile(r'(?:src|href)="(https?:)?//[^"]+\.(?:js|css|woff2?|ttf)', re.IGNORECASE)
     for page in (site / "html").rglob("*.html"):
         assert not pattern.search(page.read_text()), f"{page} loads a third-party file"
     assert (site / "html" / "_static" / "vendor" / "vega-embed.min.js").exists()
@@ -93,31 +83,6 @@ def test_rebuild_without_changes_executes_nothing(site: Path) -> None:
 # --------------------------------------------------------------------------------------------
 # In a real browser
 # --------------------------------------------------------------------------------------------
-@pytest.fixture(scope="session")
-def server(site: Path):
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site / "html"))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-
-
-@pytest.fixture(scope="session")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    if not Path(CHROMIUM).exists():
-        pytest.fail("chromium is not installed: run `make test`, which installs Debian's chromium")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-        )
-        yield browser
-        browser.close()
-
-
 @pytest.mark.browser
 def test_charts_render_in_chromium(site: Path, server: str, browser) -> None:
     page = browser.new_page()
@@ -157,14 +122,17 @@ def test_start_page_navigates_to_township_chapter(site: Path, server: str, brows
 
 
 @pytest.mark.browser
-def test_every_chart_renders_on_a_life_course_page(site: Path, server: str, browser) -> None:
+@pytest.mark.parametrize(("path", "least"), [("borough/dudley/live_well.html", 10), ("borough/dudley/inequalities.html", 20), ("township", 4)])
+def test_every_chart_renders(site: Path, server: str, browser, path: str, least: int) -> None:
+    if path == "township":
+        path = f"{township_folder()}/inequalities.html"
     page = browser.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
-    page.goto(f"{server}/borough/dudley/live_well.html", wait_until="load")
+    page.goto(f"{server}/{path}", wait_until="load")
     charts = page.locator(".jsna-chart")
     expected = charts.count()
-    assert expected >= 10, f"only {expected} charts on the live well page"
+    assert expected >= least, f"only {expected} charts on {path}"
     rendered = "[...document.querySelectorAll('.jsna-chart')].filter(c => c.querySelector('svg')).length"
     page.wait_for_function(f"{rendered} >= {expected}", timeout=60_000)
     assert page.evaluate(rendered) == expected
