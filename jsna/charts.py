@@ -351,34 +351,35 @@ def deprivation_bars(data: pd.DataFrame, *, title: str, subtitle: str) -> alt.Ch
 
 
 #: Series colours and shapes for men, women and persons (distinct in greyscale too).
-SEX_STYLE = {"Men": ("#1f5f8b", "circle"), "Women": ("#b3541e", "diamond"), "Persons": ("#1f5f8b", "circle")}
+SEX_STYLE = {"Persons": ("#333333", "square"), "Men": ("#1f5f8b", "circle"), "Women": ("#b3541e", "diamond")}
 
 
-def quantile_values(
-    data: pd.DataFrame, *, title: str, subtitle: str, unit: str, order: list[str], kind: str, fitted: pd.DataFrame | None = None
-) -> alt.LayerChart:
+def quantile_values(data: pd.DataFrame, *, title: str, subtitle: str, unit: str, n: int, kind: str, fitted: pd.DataFrame | None = None) -> alt.LayerChart:
     """Values of each deprivation quantile with 95% limits, one series per sex.
 
-    ``data`` has ``quantile`` (labels in ``order``, most deprived first; ``kind`` is "decile" or
-    "quintile"), ``series``, ``value``,
-    ``lower_95_0`` and ``upper_95_0``. ``fitted`` (optional) has ``quantile``, ``series`` and
-    ``fitted``: the slope-index line, drawn dashed.
+    ``data`` has ``category`` (1 = most deprived .. ``n``; ``kind`` is "decile" or "quintile"),
+    ``series``, ``value``, ``lower_95_0`` and ``upper_95_0``. ``fitted`` (optional) has
+    ``category``, ``series`` and ``fitted``: the slope-index line, drawn dashed. Series sit side
+    by side within each quantile, their lines through their own points.
     """
     series = list(dict.fromkeys(data["series"]))
+    nudge = {s: (i - (len(series) - 1) / 2) * 0.18 for i, s in enumerate(series)}
+    data = data.assign(position=data["category"] + data["series"].map(nudge))
     legend = alt.Legend() if len(series) > 1 else None
-    colour = alt.Color("series:N", title=None, legend=legend, scale=alt.Scale(domain=series, range=[SEX_STYLE.get(s, (PLACE_COLOUR,))[0] for s in series]))
-    shape = alt.Shape("series:N", title=None, legend=legend, scale=alt.Scale(domain=series, range=[SEX_STYLE.get(s, (None, "circle"))[1] for s in series]))
-    x = alt.X("quantile:O", sort=order, title=f"Local deprivation {kind} (1 = most deprived, {len(order)} = least deprived)", axis=alt.Axis(labelAngle=0))
-    offset = alt.XOffset("series:N", sort=series) if len(series) > 1 else alt.Undefined
+    colour = alt.Color("series:N", title=None, legend=legend, sort=series, scale=alt.Scale(domain=series, range=[SEX_STYLE.get(s, (PLACE_COLOUR,))[0] for s in series]))
+    shape = alt.Shape("series:N", title=None, legend=legend, sort=series, scale=alt.Scale(domain=series, range=[SEX_STYLE.get(s, (None, "circle"))[1] for s in series]))
+    axis = alt.Axis(values=list(range(1, n + 1)), format="d", labelAngle=0, grid=False)
+    x = alt.X("position:Q", title=f"Local deprivation {kind} (1 = most deprived, {n} = least deprived)", axis=axis, scale=alt.Scale(domain=[0.5, n + 0.5], nice=False))
     y = alt.Y("value:Q", title=unit, scale=alt.Scale(zero=False))
-    tooltip = ["series:N", "quantile:N", alt.Tooltip("value:Q", format=".1f"), alt.Tooltip("lower_95_0:Q", format=".1f", title="95% lower"),
-               alt.Tooltip("upper_95_0:Q", format=".1f", title="95% upper")]  # fmt: skip
-    rules = alt.Chart(data).mark_rule(strokeWidth=1.5).encode(x=x, xOffset=offset, y="lower_95_0:Q", y2="upper_95_0:Q", color=colour)
+    tooltip = ["series:N", alt.Tooltip("category:Q", title=kind), alt.Tooltip("value:Q", format=".1f"),
+               alt.Tooltip("lower_95_0:Q", format=".1f", title="95% lower"), alt.Tooltip("upper_95_0:Q", format=".1f", title="95% upper")]  # fmt: skip
+    rules = alt.Chart(data).mark_rule(strokeWidth=1.5).encode(x=x, y="lower_95_0:Q", y2="upper_95_0:Q", color=colour)
     points = alt.Chart(data).mark_point(filled=True, size=90, opacity=1, stroke="#222", strokeWidth=0.5).encode(
-        x=x, xOffset=offset, y=y, color=colour, shape=shape, tooltip=tooltip
+        x=x, y=y, color=colour, shape=shape, tooltip=tooltip
     )
     layers = [rules, points]
     if fitted is not None and len(fitted):
+        fitted = fitted.assign(position=fitted["category"] + fitted["series"].map(nudge))
         layers.insert(0, alt.Chart(fitted).mark_line(strokeDash=[5, 3], strokeWidth=1.5).encode(x=x, y="fitted:Q", color=colour, detail="series:N"))
     return alt.layer(*layers).properties(title=chart_title(title, subtitle), width=460, height=260)
 
@@ -398,3 +399,66 @@ def scarf(data: pd.DataFrame, *, title: str, subtitle: str, order: list[str], co
         tooltip=["row:N", "segment:N", alt.Tooltip("contribution:Q", format=".2f", title="years"), alt.Tooltip("share:Q", format=".0f", title="% of gap")],
     )  # fmt: skip
     return bars.properties(title=chart_title(title, subtitle), width=460, height=40 * data["row"].nunique() + 20)
+
+
+# --------------------------------------------------------------------------------------------
+# Making Data Count XmR (statistical process control) charts: services and performance
+# --------------------------------------------------------------------------------------------
+#: XmR point categories -> (colour, shape): the shape tells them apart without the colour.
+SPC_POINT_STYLE = {
+    "Common cause": ("#8c8c8c", "circle"),
+    "Special cause: improvement": ("#1f6fb5", "diamond"),
+    "Special cause: concern": ("#c55a11", "square"),
+    "Special cause: neither": ("#7030a0", "triangle-up"),
+    "Not assessed (too few points)": ("#d9d9d9", "circle"),
+}
+#: XmR lines -> (colour, dash pattern): the dash tells them apart without the colour.
+SPC_LINE_STYLE = {"Mean": ("#333333", [1, 0]), "Process limits": ("#7a7a7a", [7, 4]), "Target": ("#b00020", [2, 3])}
+
+
+def xmr_chart(
+    points: pd.DataFrame, *, title: str, subtitle: str, unit: str, order: list[str], labelled: list[str] | None = None,
+    value_format: str = ",.1f", axis_label: str | None = None,
+) -> alt.LayerChart:
+    """An XmR chart: each value as a point joined by a line, the mean, the process limits and the
+    target as lines told apart by their dash, special-cause points by their shape and colour.
+
+    ``points`` has ``period`` (in ``order``), ``value``, ``mean``, ``lower_process_limit``,
+    ``upper_process_limit``, ``target`` (any may be missing: a short series has no limits),
+    ``point`` (a key of :data:`SPC_POINT_STYLE`) and ``rules`` (words for the tooltip).
+    ``labelled`` are the periods labelled on the x axis (all when None); ``axis_label`` a Vega
+    expression for the y-axis labels (e.g. pounds).
+    """
+    x = alt.X("period:O", sort=order, title="Quarter (financial year)",
+              axis=alt.Axis(values=labelled if labelled is not None else alt.Undefined, labelAngle=-40, labelOverlap=False))  # fmt: skip
+    y_axis = alt.Axis(labelExpr=axis_label) if axis_label else alt.Axis()
+    y = alt.Y("value:Q", title=unit, scale=alt.Scale(zero=False), axis=y_axis)
+    names = {"mean": "Mean", "lower_process_limit": "Process limits", "upper_process_limit": "Process limits", "target": "Target"}
+    lines = points.melt(id_vars=["period"], value_vars=list(names), var_name="edge", value_name="level").dropna(subset=["level"])
+    lines = lines.rename(columns={"level": "value"})
+    lines = lines.assign(line=lines["edge"].map(names))
+    line_domain = [name for name in SPC_LINE_STYLE if name in set(lines["line"])]
+    line_legend = alt.Legend(title="Lines", orient="bottom", direction="vertical", symbolStrokeWidth=2, symbolSize=400)
+    reference = alt.Chart(lines).mark_line(strokeWidth=1.6).encode(
+        x=x, y=y, detail="edge:N",
+        color=alt.Color("line:N", legend=line_legend, scale=alt.Scale(domain=line_domain, range=[SPC_LINE_STYLE[n][0] for n in line_domain])),
+        strokeDash=alt.StrokeDash("line:N", legend=line_legend, scale=alt.Scale(domain=line_domain, range=[SPC_LINE_STYLE[n][1] for n in line_domain])),
+        tooltip=[alt.Tooltip("line:N", title="Line"), alt.Tooltip("value:Q", format=value_format)],
+    )  # fmt: skip
+    path = alt.Chart(points).mark_line(color="#4d4d4d", strokeWidth=1).encode(x=x, y=y)
+    point_domain = [name for name in SPC_POINT_STYLE if name in set(points["point"])]
+    point_legend = alt.Legend(title="Points", orient="bottom", direction="vertical", labelLimit=320)
+    dots = alt.Chart(points).mark_point(filled=True, opacity=1, stroke="#1a1a1a", strokeWidth=0.6).encode(
+        x=x, y=y,
+        color=alt.Color("point:N", legend=point_legend, scale=alt.Scale(domain=point_domain, range=[SPC_POINT_STYLE[n][0] for n in point_domain])),
+        shape=alt.Shape("point:N", legend=point_legend, scale=alt.Scale(domain=point_domain, range=[SPC_POINT_STYLE[n][1] for n in point_domain])),
+        size=alt.condition(alt.datum.point == "Common cause", alt.value(40), alt.value(110)),
+        tooltip=[alt.Tooltip("period:N", title="Quarter"), alt.Tooltip("value:Q", format=value_format), alt.Tooltip("point:N", title="Variation"),
+                 alt.Tooltip("rules:N", title="Rules")],
+    )  # fmt: skip
+    return (
+        alt.layer(reference, path, dots)
+        .resolve_scale(color="independent", shape="independent", strokeDash="independent")
+        .resolve_legend(color="independent", shape="independent", strokeDash="independent")
+        .properties(title=chart_title(title, subtitle), width=480, height=250)
+    )

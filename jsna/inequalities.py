@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from jsna import disclosure, indicators, stats
-from jsna.data import AGE_START, Inputs
+from jsna.data import AGE_START, SCHEMAS, Inputs
 
 #: Quantile types: number of groups, and the label the book uses.
 QUANTILES = {"quintile": (5, "Local deprivation quintile"), "decile": (10, "Local deprivation decile")}
@@ -71,7 +71,9 @@ def breakdown_entries(catalogue: list[dict]) -> list[tuple[dict, str, list[str]]
     """(entry as computed, quantile type, area types) for every breakdown the catalogue asks for.
 
     An entry marked ``deprivation_breakdown`` is broken down by quintile for the borough and the
-    townships; an ``le_sii`` entry by decile for its areas, as the life expectancy it summarises.
+    townships, for men and women as well as persons wherever its tables record sex (the store
+    keeps the catalogue's sexes); an ``le_sii`` entry by decile for its areas, as the life
+    expectancy it summarises.
     """
     out = []
     for entry in catalogue:
@@ -79,8 +81,10 @@ def breakdown_entries(catalogue: list[dict]) -> list[tuple[dict, str, list[str]]
             out.append(({**entry, "method": "life_expectancy"}, "decile", list(entry["areas"])))
         elif entry.get("deprivation_breakdown"):
             areas = [a for a in BREAKDOWN_AREAS if a in entry["areas"]]
+            tables = [SCHEMAS[entry[role]["table"]] for role in ("numerator", "denominator") if role in entry]
+            by_sex = "Persons" in entry["sex"] and all("sex" in table.column_names for table in tables)
             if areas:
-                out.append((entry, "quintile", areas))
+                out.append(({**entry, "sex": ["Persons", "Male", "Female"]} if by_sex else entry, "quintile", areas))
     return out
 
 

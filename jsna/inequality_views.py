@@ -51,10 +51,6 @@ def quantile_label(quantile: int, n: int) -> str:
     return f"{quantile} (most deprived)" if quantile == 1 else f"{quantile} (least deprived)" if quantile == n else str(quantile)
 
 
-def quantile_chart_data(rows: pd.DataFrame, fitted: pd.DataFrame, n: int) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
-    """Chart data with quantiles as plain numbers (the axis title says which end is which)."""
-    order = [str(q) for q in range(1, n + 1)]
-    return rows.assign(quantile=rows["category"].astype(int).astype(str)), fitted.assign(quantile=fitted["category"].astype(int).astype(str)), order
 
 
 # --------------------------------------------------------------------------------------------
@@ -148,7 +144,7 @@ def life_expectancy_by_deprivation_figure(store: Store, code: str, indicator_id:
     if not frames:
         raise KeyError(f"no life expectancy by deprivation for {code!r}")
     n = int(gaps[0]["quantiles"])
-    data, fitted, order = quantile_chart_data(pd.concat(frames, ignore_index=True), pd.concat(lines, ignore_index=True), n)
+    data, fitted = pd.concat(frames, ignore_index=True), pd.concat(lines, ignore_index=True)
     name, period, part = store.name(code), gaps[0]["period"], text.QUANTILE_PART[n]
     title = " ".join(
         f"{SERIES_NAME[g['sex']]} in the most deprived {part} can expect to live {g['least_deprived'] - g['most_deprived']:.1f} years "
@@ -157,8 +153,8 @@ def life_expectancy_by_deprivation_figure(store: Store, code: str, indicator_id:
     title = f"{text.subject(entry['title'])}, {name}, {period}: {title[0].lower()}{title[1:]}"
     sii = "; ".join(f"{SERIES_NAME[g['sex']].lower()} {g['sii']:.1f} years ({g['sii_lower_95_0']:.1f} to {g['sii_upper_95_0']:.1f})" for g in gaps)
     subtitle = f"Slope index of inequality (dashed line): {sii}. Lines show 95% confidence intervals."
-    chart = charts.quantile_values(data[["quantile", "series", "value", "lower_95_0", "upper_95_0"]], title=title, subtitle=subtitle,
-                                   unit="years", order=order, kind=category_type.split()[-1], fitted=fitted[["quantile", "series", "fitted"]])  # fmt: skip
+    chart = charts.quantile_values(data[["category", "series", "value", "lower_95_0", "upper_95_0"]], title=title, subtitle=subtitle,
+                                   unit="years", n=n, kind=category_type.split()[-1], fitted=fitted[["category", "series", "fitted"]])  # fmt: skip
     table = published_table(
         data.assign(fitted=data.merge(fitted, on=["category", "series"], how="left")["fitted"].to_numpy(),
                     quantile=[quantile_label(int(q), n) for q in data["category"]]),
@@ -207,11 +203,13 @@ def sii_table(store: Store, code: str) -> charts.Html:
 # --------------------------------------------------------------------------------------------
 # 2. Key indicators by deprivation quintile
 # --------------------------------------------------------------------------------------------
-def breakdown_indicators(store: Store, code: str) -> list[tuple[pd.Series, str]]:
-    """(entry, sex) for every indicator broken down by quintile for this place, catalogue order."""
+def breakdown_indicators(store: Store, code: str, *, every_sex: bool = False) -> list[tuple[pd.Series, str]]:
+    """(entry, sex) for every indicator broken down by quintile for this place, catalogue order:
+    the catalogue's sexes, or with ``every_sex`` also men and women where the breakdown has them."""
     catalogue = store.catalogue
     flagged = catalogue.loc[catalogue["deprivation_breakdown"].fillna(False).astype(bool)]
-    return [(entry, sex) for _, entry in flagged.iterrows() for sex in str(entry["sex"]).split(", ")
+    sexes = lambda entry: ("Persons", "Male", "Female") if every_sex else str(entry["sex"]).split(", ")  # noqa: E731
+    return [(entry, sex) for _, entry in flagged.iterrows() for sex in sexes(entry)
             if latest_gap(store, entry["indicator_id"], code, sex, QUINTILE) is not None]  # fmt: skip
 
 
@@ -235,10 +233,11 @@ def quintile_table(store: Store, code: str) -> charts.Html:
 
 
 def quintile_figures(store: Store, code: str) -> list[charts.Figure]:
-    """For each key indicator: its value in each deprivation fifth, by sex where published."""
+    """For each key indicator: its value in each deprivation fifth, for persons, men and women
+    where the data record sex."""
     figures = []
     by_indicator: dict[str, list[str]] = {}
-    for entry, sex in breakdown_indicators(store, code):
+    for entry, sex in breakdown_indicators(store, code, every_sex=True):
         by_indicator.setdefault(entry["indicator_id"], []).append(sex)
     for indicator_id, sexes in by_indicator.items():
         entry = store.entry(indicator_id)
@@ -249,15 +248,15 @@ def quintile_figures(store: Store, code: str) -> list[charts.Figure]:
             frames.append(rows.assign(series=SERIES_NAME[sex]))
             lines.append(fitted_line(rows, gap).assign(series=SERIES_NAME[sex]))
             gaps.append(gap)
-        data, fitted, order = quantile_chart_data(pd.concat(frames, ignore_index=True), pd.concat(lines, ignore_index=True), 5)
+        data, fitted = pd.concat(frames, ignore_index=True), pd.concat(lines, ignore_index=True)
         name, unit = store.name(code), entry["unit"]
         title = text.gap_sentence(entry["title"], gaps[0]["sex"], unit, gaps[0]["most_deprived"], gaps[0]["least_deprived"], 5, name)
         title = title.rstrip(".").split(" (")[0]
         sii = "; ".join(f"{SERIES_NAME[g['sex']].lower() + ' ' if g['sex'] != 'Persons' else ''}{g['sii']:.1f} "
                         f"({g['sii_lower_95_0']:.1f} to {g['sii_upper_95_0']:.1f})" for g in gaps)  # fmt: skip
         subtitle = f"{gaps[0]['period']}. Slope index of inequality (dashed line), {unit}: {sii}. Lines show 95% confidence intervals."
-        chart = charts.quantile_values(data[["quantile", "series", "value", "lower_95_0", "upper_95_0"]], title=title, subtitle=subtitle,
-                                       unit=unit, order=order, kind="quintile", fitted=fitted[["quantile", "series", "fitted"]])  # fmt: skip
+        chart = charts.quantile_values(data[["category", "series", "value", "lower_95_0", "upper_95_0"]], title=title, subtitle=subtitle,
+                                       unit=unit, n=5, kind="quintile", fitted=fitted[["category", "series", "fitted"]])  # fmt: skip
         table = published_table(data.assign(quantile=[quantile_label(int(q), 5) for q in data["category"]]), {"series": "Sex", "quantile": QUINTILE, "period": "Period", "count": "Count", "denominator": "Denominator",
                                        "value": "Value", "lower_95_0": "Lower 95% limit", "upper_95_0": "Upper 95% limit"})  # fmt: skip
         alt_text = (f"Chart of {text.lower_first(text.subject(entry['title']))} in each local deprivation fifth of {name}, most deprived "
