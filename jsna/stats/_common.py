@@ -69,13 +69,17 @@ def require_columns(df: pd.DataFrame, columns: Iterable[str]) -> None:
         raise ValueError(f"column(s) {missing} not found; the data has {list(df.columns)}")
 
 
+def plain(value: object) -> object:
+    """numpy scalars as Python values, so messages read ``quintile=1``, not ``np.int64(1)``."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def describe_group(df: pd.DataFrame, groups: list[str], mask: np.ndarray) -> str:
-    """Human-readable description of the first group where ``mask`` is true."""
+    """Human-readable description of the first group where ``mask`` is true, e.g. "area='X1', quintile=1"."""
     index = int(np.flatnonzero(np.asarray(mask))[0])
     if not groups:
         return f"row {index}"
-    key = df.iloc[index][groups]
-    return ", ".join(f"{g}={key[g]!r}" for g in groups)
+    return ", ".join(f"{g}={plain(df[g].iloc[index])!r}" for g in groups)
 
 
 def check_values(

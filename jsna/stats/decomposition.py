@@ -102,15 +102,21 @@ from collections.abc import Hashable, Iterable
 import numpy as np
 import pandas as pd
 
-from jsna.stats._common import group_list, require_columns
+from jsna.stats._common import (
+    check_values,
+    group_list,
+    numeric_column,
+    plain,
+    require_columns,
+)
 from jsna.stats.life_expectancy import (
     _A,
     _RADIX,
     _WIDTH,
     AGE_BANDS,
     N_BANDS,
+    _band_codes,
     _group_codes,
-    _normalise_label,
     _reverse_cumsum,
 )
 
@@ -184,56 +190,13 @@ def _sensitivity(
     return np.concatenate([closed, final[:, None]], axis=1)
 
 
-def _plain(value: object) -> object:
-    """numpy scalars as Python values, so messages read ``quintile=1`` not ``np.int64(1)``."""
-    return value.item() if isinstance(value, np.generic) else value
-
-
-def _describe(df: pd.DataFrame, where: list[str], mask: np.ndarray) -> str:
-    """The key columns of the first row where ``mask`` holds, e.g. "area='X1', quintile=1"."""
-    index = int(np.flatnonzero(mask)[0])
-    return ", ".join(f"{c}={_plain(df[c].iloc[index])!r}" for c in where)
-
-
-def _check_rows(
-    df: pd.DataFrame, column: str, where: list[str], bad: np.ndarray, problem: str
-) -> None:
-    """Raise ``ValueError`` naming ``column`` and the first row's group where ``bad`` holds."""
-    bad = np.asarray(bad, dtype=bool)
-    if bad.any():
-        raise ValueError(
-            f"{column} {problem} (group {_describe(df, where, bad)}; "
-            f"{int(bad.sum())} row(s) affected)"
-        )
-
-
 def _numeric_rows(df: pd.DataFrame, column: str, where: list[str]) -> np.ndarray:
-    """The column as float; ``ValueError`` naming it and the group of a non-numeric value."""
-    series = df[column]
-    if pd.api.types.is_bool_dtype(series) or not pd.api.types.is_numeric_dtype(series):
-        coerced = pd.to_numeric(series, errors="coerce")
-        bad = (coerced.isna() & series.notna()).to_numpy()
-        at = f" (group {_describe(df, where, bad)})" if bad.any() else ""
-        raise ValueError(f"{column} must be numeric, found dtype {series.dtype}{at}")
-    values = series.to_numpy(dtype=float, na_value=np.nan)
-    _check_rows(df, column, where, np.isnan(values), "must not be missing")
-    _check_rows(df, column, where, np.isinf(values), "must be finite")
+    """The column as float; ``ValueError`` naming it and the group of a non-numeric, missing or
+    infinite value."""
+    values = numeric_column(df, column, where)
+    check_values(df, column, where, np.isnan(values), "must not be missing")
+    check_values(df, column, where, np.isinf(values), "must be finite")
     return values
-
-
-def _band_rows(df: pd.DataFrame, column: str, where: list[str]) -> np.ndarray:
-    """Band index 0..19 of every row, with the labels life_expectancy accepts."""
-    codes, uniques = pd.factorize(df[column], use_na_sentinel=True)
-    lookup = np.array([_normalise_label(u) for u in uniques] + [-1], dtype=np.int64)
-    bands = lookup[codes]  # code -1 (missing label) indexes the trailing -1
-    bad = bands < 0
-    if bad.any():
-        first = int(np.flatnonzero(bad)[0])
-        raise ValueError(
-            f"{column} has an unknown age band {_plain(df[column].iloc[first])!r} (group "
-            f"{_describe(df, where, bad)}); expected one of {list(AGE_BANDS)}"
-        )
-    return bands
 
 
 def _where(
@@ -243,8 +206,8 @@ def _where(
     extra: Iterable[tuple[str, object]] = (),
 ) -> str:
     """Description of group ``k`` (and e.g. the compared group, cause) for messages."""
-    parts = [f"{g}={_plain(keys.iloc[k][g])!r}" for g in groups]
-    parts += [f"{name}={_plain(value)!r}" for name, value in extra]
+    parts = [f"{g}={plain(keys.iloc[k][g])!r}" for g in groups]
+    parts += [f"{name}={plain(value)!r}" for name, value in extra]
     return ", ".join(parts) if parts else "all rows"
 
 
@@ -329,7 +292,7 @@ def arriaga(
         ("comparison", comparison, is_comparison),
     ):
         if not found.any():
-            present = [_plain(v) for v in pd.unique(values.dropna())][:20]
+            present = [plain(v) for v in pd.unique(values.dropna())][:20]
             raise ValueError(
                 f"{group} has no rows for the {role} value {value!r}; values found: "
                 f"{present}"
@@ -342,12 +305,12 @@ def arriaga(
     # ---- row-level checks -----------------------------------------------------------------
     if causes_given:
         missing_cause = sub[cause].isna().to_numpy()
-        _check_rows(sub, cause, where, missing_cause, "must not be missing")
+        check_values(sub, cause, where, missing_cause, "must not be missing")
     D_rows = _numeric_rows(sub, deaths, where)
     P_rows = _numeric_rows(sub, population, where)
-    _check_rows(sub, deaths, where, D_rows < 0, "must be greater than or equal to zero")
-    _check_rows(sub, population, where, P_rows <= 0, "must be greater than zero")
-    bands = _band_rows(sub, age_band, where)
+    check_values(sub, deaths, where, D_rows < 0, "must be greater than or equal to zero")
+    check_values(sub, population, where, P_rows <= 0, "must be greater than zero")
+    bands = _band_codes(sub, age_band, where)
     if causes_given:
         cause_codes, cause_values = pd.factorize(sub[cause], sort=True)
         cause_codes = cause_codes.astype(np.int64)
@@ -388,7 +351,7 @@ def arriaga(
         if not cause_present.all():
             k, s, c = (int(i[0]) for i in np.nonzero(~cause_present))
             raise ValueError(
-                f"{cause} {_plain(cause_values[c])!r} has no rows (group "
+                f"{cause} {plain(cause_values[c])!r} has no rows (group "
                 f"{_where(keys, groups, k, [(group, compared[s])])}); every group needs "
                 "every cause in all 20 bands (give 0 deaths where there are none)"
             )

@@ -64,6 +64,7 @@ from jsna.stats._common import (
     group_list,
     limit_columns,
     numeric_column,
+    plain,
     require_columns,
     z_value,
 )
@@ -109,7 +110,7 @@ def _band_codes(df: pd.DataFrame, column: str, groups: list[str]) -> np.ndarray:
     if bad.any():
         first = int(np.flatnonzero(bad)[0])
         raise ValueError(
-            f"{column} has an unknown age band {df[column].iloc[first]!r} (group "
+            f"{column} has an unknown age band {plain(df[column].iloc[first])!r} (group "
             f"{describe_group(df, groups, bad)}); expected one of {list(AGE_BANDS)}"
         )
     return bands
