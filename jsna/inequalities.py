@@ -175,10 +175,8 @@ def _gaps(rows: pd.DataFrame, n: int, value_type: str, by_id: dict[str, dict]) -
             group = group.loc[group.groupby(GAP_KEYS, sort=False)["v"].transform(lambda v: ((v > 0) & (v < 1)).all())]
         if group.empty:
             continue
-        found.append(
-            stats.sii(group, "category", "denominator", "v", lower="lo", upper="hi", group_by=GAP_KEYS, value_type=value_type,
-                      multiplier=multiplier, repetitions=SII_REPETITIONS, seed=SII_SEED)  # fmt: skip
-        )
+        options = {"group_by": GAP_KEYS, "value_type": value_type, "multiplier": multiplier, "repetitions": SII_REPETITIONS, "seed": SII_SEED}
+        found.append(stats.sii(group, "category", "denominator", "v", lower="lo", upper="hi", **options))
     result = pd.concat(found, ignore_index=True) if found else pd.DataFrame(columns=GAP_KEYS + ["sii", "statistic", "method"])
     out = keys.merge(result, on=GAP_KEYS, how="left")
     ends = rows.loc[rows["category"].isin([1, n])].pivot_table(index=GAP_KEYS, columns="category", values="value", aggfunc="first")

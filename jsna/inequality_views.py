@@ -44,6 +44,7 @@ MARMOT = {
     "outcomes": "Outcomes: how long, and how long in good health, people live, and the gap",
 }
 SII_CALCULATED = "Slope index of inequality"
+LE_MISSING_NOTE = "[x] not available: too few deaths or people to calculate a life expectancy."
 
 
 def quantile_label(quantile: int, n: int) -> str:
@@ -96,8 +97,10 @@ def ward_life_expectancy_figures(store: Store, code: str) -> list[charts.Figure]
 
 def ward_life_expectancy_tables(store: Store, code: str) -> list[charts.Html]:
     """Every ward's life expectancy at birth and at 65 (pooled years), men and women, with 95%
-    limits and the comparison with the borough: one table per indicator."""
-    wards, borough = store.within(code, "ward"), store.name(store.borough(code))
+    limits and the comparison with the place (the borough's wards with the borough, a township's
+    with the township), as the ranked charts: one table per indicator."""
+    wards = store.within(code, "ward")
+    compared = "compared_to_parent" if store.area_type(code) == "township" else "compared_to_borough"
     tables = []
     for indicator_id in LIFE_EXPECTANCY:
         latest = {sex: store.latest(indicator_id, code, sex=sex, years=3) for sex in SEXES}
@@ -113,17 +116,15 @@ def ward_life_expectancy_tables(store: Store, code: str) -> list[charts.Html]:
                 if r is None or pd.isna(r["value"]):
                     cells.append(MISSING)
                 else:
-                    cells.append(f"{r['value']:.1f} <small>({r['lower_95_0']:.1f} to {r['upper_95_0']:.1f})</small> {badge(r['compared_to_borough'])}")
+                    cells.append(f"{r['value']:.1f} <small>({r['lower_95_0']:.1f} to {r['upper_95_0']:.1f})</small> {badge(r[compared])}")
             body.append(cells)
         period = next(iter(latest.values()))["period"]
         head = ["Ward", *(f"{SERIES_NAME[sex]}, years (95% interval)" for sex in latest)]
-        caption = f"{text.subject(store.entry(indicator_id)['title'])} in each ward of {store.name(code)}, {period}, compared with {borough}"
-        notes = [MISSING_NOTE_SHORT] if any(MISSING in c for row in body for c in row) else []
+        caption = f"{text.subject(store.entry(indicator_id)['title'])} in each ward of {store.name(code)}, {period}, compared with {store.name(code)}"
+        notes = [LE_MISSING_NOTE] if any(MISSING in c for row in body for c in row) else []
         tables.append(html_table(head, body, caption=caption, notes=notes))
     return tables
 
-
-MISSING_NOTE_SHORT = "[x] not available: too few deaths or people to calculate a life expectancy."
 
 
 def life_expectancy_by_deprivation_figure(store: Store, code: str, indicator_id: str) -> charts.Figure:
@@ -208,9 +209,12 @@ def breakdown_indicators(store: Store, code: str, *, every_sex: bool = False) ->
     the catalogue's sexes, or with ``every_sex`` also men and women where the breakdown has them."""
     catalogue = store.catalogue
     flagged = catalogue.loc[catalogue["deprivation_breakdown"].fillna(False).astype(bool)]
-    sexes = lambda entry: ("Persons", "Male", "Female") if every_sex else str(entry["sex"]).split(", ")  # noqa: E731
-    return [(entry, sex) for _, entry in flagged.iterrows() for sex in sexes(entry)
-            if latest_gap(store, entry["indicator_id"], code, sex, QUINTILE) is not None]  # fmt: skip
+    found = []
+    for _, entry in flagged.iterrows():
+        for sex in ("Persons", "Male", "Female") if every_sex else str(entry["sex"]).split(", "):
+            if latest_gap(store, entry["indicator_id"], code, sex, QUINTILE) is not None:
+                found.append((entry, sex))
+    return found
 
 
 def quintile_table(store: Store, code: str) -> charts.Html:
