@@ -22,6 +22,7 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--places", nargs="*", default=[], metavar="CODE", help="build only these places")
     sub.choices["plan"].add_argument("--json", action="store_true", help="print the jobs as JSON")
     build_parser = sub.choices["build"]
+    build_parser.add_argument("--kpis", type=Path, default=ROOT / "data" / "kpi", help="folder of KPI tables (default: data/kpi)")
     build_parser.add_argument("--out", type=Path, default=ROOT / "_build", help="build folder (site in OUT/html)")
     build_parser.add_argument("--workers", type=int, default=None, help="notebooks executed at once (default: cores)")
     build_parser.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -37,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"{job.template} -> {job.output}  {job.parameters}")
             return 0
         settings = Settings(
-            data=args.data.resolve(), parameters=args.parameters.resolve(), out=args.out.resolve(), only=tuple(args.places),
+            data=args.data.resolve(), kpis=args.kpis.resolve(), parameters=args.parameters.resolve(), out=args.out.resolve(), only=tuple(args.places),
             progress=not args.no_progress, **({"workers": args.workers} if args.workers else {}),
         )  # fmt: skip
         figures = build(settings)

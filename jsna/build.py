@@ -31,8 +31,9 @@ import pandas as pd
 import yaml
 
 import jsna
-from jsna import indicators, inequalities, profiles
+from jsna import indicators, inequalities, performance, profiles
 from jsna.data import load_inputs
+from jsna.kpi import load_kpis
 from jsna.plan import PLACE_TYPE_TITLES, Job, Plan, make_plan
 from jsna.text import place_name
 
@@ -53,6 +54,7 @@ class Settings:
     data: Path = ROOT / "data" / "demo"
     reference: Path = ROOT / "data" / "reference"
     catalogue: Path = ROOT / "data" / "indicators.yml"
+    kpis: Path = ROOT / "data" / "kpi"
     parameters: Path = ROOT / "parameters"
     out: Path = ROOT / "_build"
     only: tuple[str, ...] = ()
@@ -70,6 +72,11 @@ class Settings:
     @property
     def html(self) -> Path:
         return self.out / "html"
+
+    @property
+    def spc_rules(self) -> Path:
+        """Optional special-cause rules of the KPI control charts (``parameters/spc.yml``)."""
+        return self.parameters / "spc.yml"
 
 
 # --------------------------------------------------------------------------------------------
@@ -116,9 +123,12 @@ def parquet_bytes(df: pd.DataFrame) -> bytes:
 
 
 def inputs_key(settings: Settings) -> str:
-    """Everything the store is computed from: the input files, the catalogue and the package."""
-    files = [p for folder in (settings.data, settings.reference) for p in sorted(folder.rglob("*")) if p.is_file()]
+    """Everything the store is computed from: the input files, the catalogue, the KPI data, the
+    control-chart rules and the package."""
+    files = [p for folder in (settings.data, settings.reference, settings.kpis) for p in sorted(folder.rglob("*")) if p.is_file()]
     files.append(settings.catalogue)
+    if settings.spc_rules.exists():
+        files.append(settings.spc_rules)
     return digest(code_digest(), *(f"{p.name}:{digest(p.read_bytes())}" for p in files))
 
 
@@ -133,12 +143,15 @@ def build_store(settings: Settings) -> tuple[dict[str, pd.DataFrame], Plan]:
     if tables is None:
         inputs = load_inputs(settings.data, settings.reference)
         catalogue = indicators.load_catalogue(settings.catalogue)
+        kpis = load_kpis(settings.kpis)
+        rules = performance.load_rules(settings.spc_rules)
         store = indicators.compute_store(inputs, catalogue)
         tables = {
             "indicators": store,
             **indicators.funnel_tables(store, catalogue),
             **inequalities.inequality_tables(inputs, catalogue),
             **profiles.compute_profiles(inputs),
+            **performance.kpi_tables(kpis, rules),
             "catalogue": catalogue_table(catalogue),
         }
         encoded = {name: parquet_bytes(table) for name, table in tables.items()}  # all computed before any write
