@@ -35,7 +35,7 @@ from jsna import indicators, inequalities, performance, profiles
 from jsna.data import load_inputs
 from jsna.kpi import load_kpis
 from jsna.plan import PLACE_TYPE_TITLES, Job, Plan, make_plan
-from jsna.text import place_name
+from jsna.text import MARMOT_OBJECTIVES, place_name
 
 log = logging.getLogger("jsna.build")
 
@@ -208,7 +208,8 @@ def definitions_page(catalogue: pd.DataFrame) -> str:
     import html
 
     columns = [("definition", "Definition"), ("method", "Method"), ("unit", "Unit"), ("age", "Age"), ("sex", "Sex"),
-               ("polarity", "Polarity"), ("windows", "Years pooled"), ("source", "Source")]  # fmt: skip
+               ("polarity", "Polarity"), ("windows", "Years pooled"), ("source", "Source"), ("marmot", "Marmot objective")]  # fmt: skip
+    catalogue = catalogue.assign(marmot=catalogue["marmot"].map(MARMOT_OBJECTIVES).fillna(catalogue["marmot"]))
     lines = [
         "# Indicator definitions", "",
         "What each indicator measures, how it is calculated and where the data come from. The same table is "
@@ -501,11 +502,19 @@ def run_sphinx(settings: Settings) -> None:
         raise BuildError(f"Jupyter Book (Sphinx) failed with warnings treated as errors:\n{result.stderr[-6000:]}")
 
 
+#: The inequality tables published as CSV beside the indicator store.
+INEQUALITY_DOWNLOADS = {"breakdowns": "inequality-breakdowns.csv", "inequality_gaps": "inequality-gaps.csv",
+                        "le_decomposition": "life-expectancy-gap-by-cause-and-age.csv"}  # fmt: skip
+
+
 def publish_downloads(settings: Settings, tables: dict[str, pd.DataFrame]) -> None:
-    """The whole indicator store and the catalogue, as CSV, under ``html/downloads/``."""
+    """The whole indicator store, the catalogue and the inequality tables, as CSV, under ``html/downloads/``."""
     downloads = settings.html / "downloads"
     write_if_changed(downloads / "indicators.csv", tables["indicators"].to_csv(index=False, lineterminator="\n"))
     write_if_changed(downloads / "indicator-definitions.csv", tables["catalogue"].to_csv(index=False, lineterminator="\n"))
+    for name, file in INEQUALITY_DOWNLOADS.items():
+        if name in tables:
+            write_if_changed(downloads / file, tables[name].to_csv(index=False, lineterminator="\n"))
 
 
 def build(settings: Settings) -> dict:

@@ -33,16 +33,8 @@ LIFE_EXPECTANCY = ("life_expectancy_birth", "life_expectancy_65")
 LE_SII = {"life_expectancy_birth": "life_expectancy_birth_sii", "life_expectancy_65": "life_expectancy_65_sii"}
 SEXES = ("Male", "Female")
 SERIES_NAME = {"Male": "Men", "Female": "Women", "Persons": "Persons"}
-#: Marmot Review policy objectives (Fair Society, Healthy Lives, 2010), in the Review's order.
-MARMOT = {
-    "best_start": "Give every child the best start in life",
-    "capabilities": "Enable all children, young people and adults to maximise their capabilities and have control over their lives",
-    "good_work": "Create fair employment and good work for all",
-    "living_standard": "Ensure a healthy standard of living for all",
-    "healthy_places": "Create and develop healthy and sustainable places and communities",
-    "prevention": "Strengthen the role and impact of ill-health prevention",
-    "outcomes": "Outcomes: how long, and how long in good health, people live, and the gap",
-}
+#: The rows of the Marmot summary: the six objectives and the outcomes they are judged by.
+MARMOT = {key: words for key, words in text.MARMOT_OBJECTIVES.items() if key != "context"}
 SII_CALCULATED = "Slope index of inequality"
 LE_MISSING_NOTE = "[x] not available: too few deaths or people to calculate a life expectancy."
 

@@ -311,3 +311,17 @@ def sii_sentence(title: str, sex: str, unit: str, sii: float, lower: float, uppe
         f"to {number(upper, '', 1)}){significant}: the modelled gap across the {n} local deprivation {QUANTILE_PART.get(n, 'group')}s, "
         f"higher at the {side} deprived end."
     )
+
+
+#: The Marmot Review's policy objectives (Fair Society, Healthy Lives, 2010), in the Review's
+#: order, and the two other headings of the catalogue's ``marmot`` field.
+MARMOT_OBJECTIVES = {
+    "best_start": "Give every child the best start in life",
+    "capabilities": "Enable all children, young people and adults to maximise their capabilities and have control over their lives",
+    "good_work": "Create fair employment and good work for all",
+    "living_standard": "Ensure a healthy standard of living for all",
+    "healthy_places": "Create and develop healthy and sustainable places and communities",
+    "prevention": "Strengthen the role and impact of ill-health prevention",
+    "outcomes": "Outcomes: how long, and how long in good health, people live, and the gap",
+    "context": "Context: the size and age of the population",
+}

@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from jsna import build
 from tests.conftest import ROOT, first_township, smoke_jobs
 
 pytestmark = pytest.mark.smoke
@@ -70,6 +71,11 @@ def test_downloads_hold_the_store(site: Path) -> None:
     store = pd.read_parquet(site / "store" / "indicators.parquet")
     assert len(published) == len(store) > 0
     assert {"indicator_id", "area_code", "value", "lower_95_0", "upper_99_8", "compared_to_england"} <= set(published.columns)
+    for name, file in build.INEQUALITY_DOWNLOADS.items():
+        downloaded = pd.read_csv(site / "html" / "downloads" / file)
+        assert len(downloaded) == len(pd.read_parquet(site / "store" / f"{name}.parquet")) > 0, file
+    definitions = (site / "html" / "about" / "definitions.html").read_text()
+    assert "Marmot objective" in definitions and "Give every child the best start in life" in definitions
 
 
 def test_rebuild_without_changes_executes_nothing(site: Path) -> None:
