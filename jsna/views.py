@@ -399,9 +399,12 @@ def html_table(head: list[str], body: list[list[str] | str], *, caption: str, no
         else:
             rows.append(f'<tr><th scope="row">{row[0]}</th>{"".join(f"<td>{cell}</td>" for cell in row[1:])}</tr>')
     foot = "".join(f'<p class="jsna-note">{html.escape(note)}</p>' for note in notes)
+    # A table wider than the text column scrolls inside its own region, which the keyboard can
+    # reach and a screen reader names, instead of pushing the page sideways.
     return charts.Html(
+        f'<div class="jsna-scroll" role="region" tabindex="0" aria-label="{html.escape(caption, quote=True)}">'
         f'<table class="jsna-data jsna-spine{" jsna-wrap" if wrap else ""}"><caption>{html.escape(caption)}</caption><thead><tr>{heads}</tr></thead>'
-        f'<tbody>{"".join(rows)}</tbody></table>{foot}'
+        f'<tbody>{"".join(rows)}</tbody></table></div>{foot}'
     )
 
 
