@@ -67,12 +67,16 @@ def _block_id(spec: str, name: str) -> str:
 
 
 def embed_html(chart: alt.TopLevelMixin, element_id: str, alt_text: str) -> str:
-    """The ``<div>`` and the ``vegaEmbed`` call for one chart."""
+    """The ``<div>`` and the ``vegaEmbed`` call for one chart. The ``<div>`` is focusable: a chart
+    wider than the text column (the tartan rug) scrolls, and the keyboard must reach it. Once
+    drawn, ``jsnaDescribed`` (chapters/_static/jsna-a11y.js) leaves the chart one image named by
+    its alt text: Vega's SVG marks are hidden from assistive technology rather than read one by
+    one, often without names; the data table beside the chart holds every number."""
     spec = json.dumps(chart.to_dict(), sort_keys=True, separators=(",", ":"))
     options = json.dumps({"renderer": "svg", "actions": False})
     return (
-        f'<div id="{element_id}" class="jsna-chart" role="img" aria-label="{html.escape(alt_text, quote=True)}"></div>\n'
-        f'<script>vegaEmbed("#{element_id}", {spec}, {options}).catch(console.error);</script>'
+        f'<div id="{element_id}" class="jsna-chart" role="img" tabindex="0" aria-label="{html.escape(alt_text, quote=True)}"></div>\n'
+        f'<script>vegaEmbed("#{element_id}", {spec}, {options}).then(window.jsnaDescribed || (r => r)).catch(console.error);</script>'
     )
 
 
@@ -216,7 +220,7 @@ def ranked_bars(
     )  # fmt: skip
     rules = alt.Chart(data).mark_rule(color="#444", strokeWidth=1.5).encode(y=y, x="lower_95_0:Q", x2="upper_95_0:Q")
     layers = [rules, *_reference_lines(references, height), points]
-    return alt.layer(*layers).properties(title=chart_title(title, subtitle), width=460, height=height)
+    return alt.layer(*layers).properties(title=chart_title(title, subtitle), width=400, height=height)  # fits the text column with long names
 
 
 def interval_trend(data: pd.DataFrame, *, title: str, subtitle: str, unit: str, order: list[str]) -> alt.LayerChart:

@@ -37,7 +37,7 @@ def test_figure_block_has_chart_alt_text_table_and_csv_and_no_cdn() -> None:
                                references=[("Borough: 77.0", 77.0), ("England: 78.0", 78.0)], legend_title="Compared with Borough")  # fmt: skip
     table = compared().rename(columns={"area_name": "Area"})
     page = charts.show(chart, alt_text="Three wards ranked.", table=table, name="wards", note="[c] a note")._repr_html_()
-    assert 'role="img" aria-label="Three wards ranked."' in page and "vegaEmbed(" in page
+    assert 'role="img" tabindex="0" aria-label="Three wards ranked."' in page and "vegaEmbed(" in page and "jsnaDescribed" in page
     assert "<table" in page and "<td>Ash</td>" in page and "[c] a note" in page
     csv = urllib.parse.unquote(page.split("data:text/csv;charset=utf-8,")[1].split('"')[0])
     assert csv.splitlines()[0] == "Area,value,lower_95_0,upper_95_0,comparison"
