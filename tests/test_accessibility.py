@@ -26,7 +26,7 @@ def township_folder() -> str:
 
 
 PAGES = [
-    "index.html", "about/how-to-read.html", "about/definitions.html", "borough/dudley/population.html",
+    "index.html", "about/how-to-read.html", "about/definitions.html", "about/accessibility.html", "borough/dudley/population.html",
     "borough/dudley/live_well.html", "borough/dudley/inequalities.html", "borough/dudley/services.html",
     "borough/dudley/exceptions.html", "TOWNSHIP/profile.html", "TOWNSHIP/inequalities.html",
 ]  # fmt: skip
