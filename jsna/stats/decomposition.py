@@ -117,43 +117,15 @@ from jsna.stats.life_expectancy import (
     N_BANDS,
     _band_codes,
     _group_codes,
-    _reverse_cumsum,
+    life_table_columns,
 )
 
 
-def _life_table_columns(
-    deaths: np.ndarray, population: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``l``, ``L`` and ``T`` of the life table of :func:`jsna.stats.life_expectancy.life_table`.
-
-    (groups x 20) arrays of valid data in, (groups x 20) arrays out; the arithmetic is the same,
-    operation for operation, so ``T / l`` is that function's life expectancy.
-    """
-    D = np.asarray(deaths, dtype=float)
-    P = np.asarray(population, dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        M = D / P
-        Dc, Pc, Mc = D[:, :-1], P[:, :-1], M[:, :-1]
-        q_closed = np.where(
-            Dc <= Pc / _WIDTH / _A,
-            Mc * _WIDTH / (1.0 + Mc * _WIDTH * (1.0 - _A)),
-            1.0,
-        )
-        factors = np.concatenate(
-            [np.full((D.shape[0], 1), _RADIX), 1.0 - q_closed], axis=1
-        )
-        l = np.cumprod(factors, axis=1)
-        l_next = np.concatenate([l[:, 1:], np.zeros((D.shape[0], 1))], axis=1)
-        d = l - l_next
-        L = np.concatenate(
-            [
-                _WIDTH * (l[:, 1:] + _A * d[:, :-1]),
-                (l[:, -1] / M[:, -1])[:, None],
-            ],
-            axis=1,
-        )
-        T = _reverse_cumsum(L)
-    return l, L, T
+def _life_table_columns(deaths: np.ndarray, population: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``l``, ``L`` and ``T`` of the life table of :func:`jsna.stats.life_expectancy.life_table`
+    (the same function computes them), for (groups x 20) arrays of valid data."""
+    table = life_table_columns(deaths, population)
+    return table["l"], table["L"], table["T"]
 
 
 def _age_contributions(

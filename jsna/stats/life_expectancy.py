@@ -132,10 +132,11 @@ def _reverse_cumsum(x: np.ndarray) -> np.ndarray:
     return np.cumsum(x[:, ::-1], axis=1)[:, ::-1]
 
 
-def life_table(deaths: np.ndarray, population: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Life expectancy and its standard error at each start age, for (groups x 20) arrays.
+def life_table_columns(deaths: np.ndarray, population: np.ndarray) -> dict[str, np.ndarray]:
+    """The columns of the abridged life table for (groups x 20) arrays of valid data: ``M``,
+    ``q`` (closed bands), ``l``, ``d``, ``L`` and ``T``, each (groups x 20) but ``q`` (x 19).
 
-    The arrays must hold valid data (see the module docstring); rows are independent.
+    Rows are independent. :func:`life_table` and the Arriaga decomposition both build on it.
     """
     D = np.asarray(deaths, dtype=float)
     P = np.asarray(population, dtype=float)
@@ -154,6 +155,19 @@ def life_table(deaths: np.ndarray, population: np.ndarray) -> tuple[np.ndarray, 
         d = l - l_next
         L = np.concatenate([_WIDTH * (l[:, 1:] + _A * d[:, :-1]), (l[:, -1] / M[:, -1])[:, None]], axis=1)
         T = _reverse_cumsum(L)
+    return {"M": M, "q": q_closed, "l": l, "d": d, "L": L, "T": T}
+
+
+def life_table(deaths: np.ndarray, population: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Life expectancy and its standard error at each start age, for (groups x 20) arrays.
+
+    The arrays must hold valid data (see the module docstring); rows are independent.
+    """
+    D = np.asarray(deaths, dtype=float)
+    table = life_table_columns(deaths, population)
+    M, q_closed, l, d, T = table["M"], table["q"], table["l"], table["d"], table["T"]
+    Dc = D[:, :-1]
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         e = np.where(l == 0, 0.0, T / l)
 
         s2p_closed = np.where(d[:, :-1] == 0, 0.0, q_closed**2 * (1.0 - q_closed) / Dc)
