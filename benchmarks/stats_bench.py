@@ -173,7 +173,7 @@ def timing_report(name: str, rows: int, seconds: float, target_s: float, sane: b
     speed_ok = seconds < target_s
     print(
         f"{name:<16} rows={rows:>7,}  jsna={seconds * 1000:9.1f} ms  target < {target_s:g} s "
-        f"[{'met' if speed_ok else 'NOT met'}]  limits bracket values [{'yes' if sane else 'NO'}]  ({note})"
+        f"[{'met' if speed_ok else 'NOT met'}]  check [{'passed' if sane else 'FAILED'}]  ({note})"
     )
     return {"name": name, "rows": rows, "jsna_s": seconds, "phsm_s": float("nan"), "ratio": float("nan"),
             "max_rel": float("nan"), "speed_ok": speed_ok, "equal_ok": sane}
@@ -207,7 +207,7 @@ def bench_life_expectancy() -> dict:
          & (shown["value"] <= shown["upper_95_0"]) & (shown["upper_95_0"] <= shown["upper_99_8"])).all()
     )
     return timing_report("life_expectancy", len(df), seconds, LE_TARGET_S, sane,
-                         "no PHStatsMethods equivalent; accuracy in tests/test_stats_life_expectancy.py")
+                         "check: limits bracket values; no PHStatsMethods equivalent; accuracy in tests/test_stats_life_expectancy.py")
 
 
 def bench_sii() -> dict:
@@ -236,7 +236,7 @@ def bench_sii() -> dict:
          & (out["sii"] <= out["sii_upper_95_0"]) & (out["sii_upper_95_0"] <= out["sii_upper_99_8"])).all()
     )
     result = timing_report("sii", len(df), seconds, SII_TARGET_S, sane,
-                           f"{SII_REPETITIONS:,} simulations; no PHStatsMethods equivalent")
+                           f"check: limits bracket values; {SII_REPETITIONS:,} simulations; no PHStatsMethods equivalent")
     rate_s, _ = timed(lambda: sii(df, "decile", "population", "rate", lower="lower", upper="upper",
                                   value_type="rate", group_by="area", repetitions=SII_REPETITIONS, seed=SEED))
     print(f"{'sii (rates)':<16} rows={len(df):>7,}  jsna={rate_s * 1000:9.1f} ms  "
@@ -244,11 +244,60 @@ def bench_sii() -> dict:
     return result
 
 
+ARRIAGA_TARGET_S = 2.0
+XMR_SERIES, XMR_POINTS, XMR_TARGET_S = 10_000, 36, 5.0
+
+
+def bench_arriaga() -> dict:
+    """10,000 areas x 2 groups x 20 age bands x 8 causes; target under 2 seconds.
+
+    The check: in every area the contributions add up to the gap in life expectancy (1e-9).
+    """
+    from jsna.stats.decomposition import arriaga
+    from jsna.stats.life_expectancy import AGE_BANDS as LE_BANDS
+
+    rng = np.random.default_rng(SEED + 5)
+    n_bands, n_causes = len(LE_BANDS), 8
+    rate = np.geomspace(2e-4, 0.2, n_bands)
+    shape = (N_AREAS, 2, n_bands, n_causes)
+    population = np.broadcast_to(rng.integers(2_000, 20_000, (N_AREAS, 2, n_bands))[..., None], shape)
+    excess = np.array([1.3, 1.0])[None, :, None, None]  # the reference group dies faster
+    deaths = rng.poisson(population * rate[None, None, :, None] / n_causes * excess * rng.uniform(0.5, 1.5, shape))
+    deaths[:, :, -1, 0] = np.maximum(deaths[:, :, -1, 0], 1)
+    index = np.indices(shape).reshape(4, -1)
+    df = pd.DataFrame({"area": area_codes()[index[0]], "group": index[1] + 1, "age_band": np.asarray(LE_BANDS)[index[2]],
+                       "cause": index[3], "deaths": deaths.ravel(), "population": population.ravel()})  # fmt: skip
+    seconds, out = timed(lambda: arriaga(df, "deaths", "population", group="group", reference=1, comparison=2, cause="cause",
+                                         group_by="area"), 3)  # fmt: skip
+    totals = out.groupby("area", observed=True).agg(total=("contribution", "sum"), gap=("gap", "first"))
+    sane = bool(np.allclose(totals["total"], totals["gap"], rtol=0, atol=1e-9))
+    return timing_report("arriaga", len(df), seconds, ARRIAGA_TARGET_S, sane, "check: contributions sum to the gap")
+
+
+def bench_xmr() -> dict:
+    """10,000 series x 36 points of Making Data Count XmR with every rule; target under 5 seconds.
+
+    The check: every point's limits are the series mean -/+ 2.66 x its mean moving range.
+    """
+    from jsna.stats.spc import xmr
+
+    rng = np.random.default_rng(SEED + 6)
+    n = XMR_SERIES * XMR_POINTS
+    df = pd.DataFrame({"series": np.repeat(area_codes(XMR_SERIES), XMR_POINTS), "month": np.tile(np.arange(XMR_POINTS), XMR_SERIES),
+                       "value": rng.normal(100, 10, n) + np.tile(np.linspace(0, 15, XMR_POINTS), XMR_SERIES) * rng.integers(0, 2, n)})  # fmt: skip
+    seconds, (points, summary) = timed(lambda: xmr(df, "value", period="month", group_by="series", polarity="high", target=105), 3)
+    by_series = df.groupby("series")["value"]
+    mr_bar = df.assign(mr=by_series.diff().abs()).groupby("series")["mr"].mean()
+    expected = (by_series.mean() + 2.66 * mr_bar).reindex(summary["series"]).to_numpy()
+    sane = bool(np.allclose(summary["upper_process_limit"].to_numpy(), expected, rtol=1e-12))
+    return timing_report("xmr", n, seconds, XMR_TARGET_S, sane, "check: limits = mean +/- 2.66 x mean moving range")
+
+
 def main() -> list[dict]:
     print(f"jsna.stats vs PHStatsMethods {importlib.metadata.version('PHStatsMethods')}: {N_AREAS:,} areas, seed {SEED}")
     print(f"targets: at least {TARGET_SPEEDUP:g}x faster, values and limits equal to {TARGET_RELATIVE:g} relative\n")
     results = [bench_proportion(), bench_crude_rate(), bench_dsr()]
-    results += [bench_life_expectancy(), bench_sii()]
+    results += [bench_life_expectancy(), bench_sii(), bench_arriaga(), bench_xmr()]
     met = all(r["speed_ok"] and r["equal_ok"] for r in results)
     print(f"\nall targets {'met' if met else 'NOT met'}")
     return results
