@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import re
 import shutil
 import subprocess
 import sys
@@ -150,6 +151,21 @@ def smoke_jobs() -> int:
 def first_township() -> dict:
     places = yaml.safe_load((ROOT / "parameters" / "places.yml").read_text())["places"]
     return next(p for p in places if p["type"] == "township")
+
+
+def township_folder() -> str:
+    """The first township's folder in the site, e.g. "township/brierley-hill"."""
+    return f"township/{re.sub(r'[^a-z0-9]+', '-', first_township()['name'].lower()).strip('-')}"
+
+
+#: How many of a page's charts vega-embed has drawn.
+RENDERED_CHARTS = "[...document.querySelectorAll('.jsna-chart')].filter(c => c.querySelector('svg')).length"
+
+
+def wait_for_charts(page, expected: int) -> int:
+    """Wait until ``expected`` charts on the page are drawn as SVG; return how many are."""
+    page.wait_for_function(f"{RENDERED_CHARTS} >= {expected}", timeout=60_000)
+    return page.evaluate(RENDERED_CHARTS)
 
 
 @pytest.fixture(scope="session")

@@ -12,17 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, first_township
+from tests.conftest import ROOT, township_folder, wait_for_charts
 
 pytestmark = [pytest.mark.smoke, pytest.mark.browser]
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
-
-
-def township_folder() -> str:
-    import re
-
-    return f"township/{re.sub(r'[^a-z0-9]+', '-', first_township()['name'].lower()).strip('-')}"
 
 
 PAGES = [
@@ -39,10 +33,7 @@ def test_page_has_no_wcag_a_or_aa_violations(site: Path, server: str, browser, p
     path = path.replace("TOWNSHIP", township_folder())
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     page.goto(f"{server}/{path}", wait_until="load")
-    charts = page.locator(".jsna-chart").count()
-    if charts:  # judge the page as a reader sees it: every chart drawn
-        rendered = "[...document.querySelectorAll('.jsna-chart')].filter(c => c.querySelector('svg')).length"
-        page.wait_for_function(f"{rendered} >= {charts}", timeout=60_000)
+    wait_for_charts(page, page.locator(".jsna-chart").count())  # judge the page as a reader sees it: every chart drawn
     page.add_script_tag(path=str(AXE))
     violations = page.evaluate(
         """async (tags) => {

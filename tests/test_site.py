@@ -17,7 +17,13 @@ import pandas as pd
 import pytest
 
 from jsna import build
-from tests.conftest import ROOT, first_township, smoke_jobs
+from tests.conftest import (
+    ROOT,
+    first_township,
+    smoke_jobs,
+    township_folder,
+    wait_for_charts,
+)
 
 pytestmark = pytest.mark.smoke
 def test_site_has_start_page_place_pages_and_chapters(site: Path) -> None:
@@ -26,7 +32,7 @@ def test_site_has_start_page_place_pages_and_chapters(site: Path) -> None:
     assert "Joint Strategic Needs Assessment" in index
     assert "synthetic" in index.lower()
     township = first_township()
-    folder = f"township/{re.sub(r'[^a-z0-9]+', '-', township['name'].lower()).strip('-')}"
+    folder = township_folder()
     pages = ["borough/dudley/index.html", "borough/dudley/population.html", f"{folder}/population.html", f"{folder}/profile.html",
              "borough/dudley/live_well.html", "about/definitions.html"]
     for page in pages:
@@ -36,10 +42,6 @@ def test_site_has_start_page_place_pages_and_chapters(site: Path) -> None:
     assert page.count('class="jsna-chart"') == 3
     assert page.count("<details") >= 3 and "Download the data (CSV)" in page
     assert "synthetic demonstration data" in page  # the banner is on every page
-
-
-def township_folder() -> str:
-    return f"township/{re.sub(r'[^a-z0-9]+', '-', first_township()['name'].lower()).strip('-')}"
 
 
 def test_inequalities_chapter_for_the_borough_and_the_township(site: Path) -> None:
@@ -139,8 +141,6 @@ def test_every_chart_renders(site: Path, server: str, browser, path: str, least:
     charts = page.locator(".jsna-chart")
     expected = charts.count()
     assert expected >= least, f"only {expected} charts on {path}"
-    rendered = "[...document.querySelectorAll('.jsna-chart')].filter(c => c.querySelector('svg')).length"
-    page.wait_for_function(f"{rendered} >= {expected}", timeout=60_000)
-    assert page.evaluate(rendered) == expected
+    assert wait_for_charts(page, expected) == expected
     assert not errors, errors
     page.close()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import first_township
+from tests.conftest import township_folder, wait_for_charts
 
 pytestmark = pytest.mark.smoke
 
@@ -42,8 +42,7 @@ def test_the_borough_has_the_services_and_exception_pages(site: Path) -> None:
     assert "below target, after being in tolerance in 2022-23 Q1" in exceptions
     assert 'id="pi-2257"' in (html / EXCEPTIONS).read_text()
     # Borough only: the township built beside it has neither page.
-    township = re.sub(r"[^a-z0-9]+", "-", first_township()["name"].lower()).strip("-")
-    assert not (html / "township" / township / "services.html").exists()
+    assert not (html / township_folder() / "services.html").exists()
     assert "Services and performance" in (html / "borough" / "dudley" / "index.html").read_text()
 
 
@@ -59,8 +58,7 @@ def test_every_chart_renders_as_svg_with_no_errors(site: Path, server: str, brow
     page.goto(f"{server}/{path}", wait_until="load")
     charts = page.locator(".jsna-chart")
     assert charts.count() == expected
-    rendered = "[...document.querySelectorAll('.jsna-chart')].filter(c => c.querySelector('svg')).length"
-    page.wait_for_function(f"{rendered} >= {expected}", timeout=60_000)
+    wait_for_charts(page, expected)
     for i in range(expected):
         chart = charts.nth(i)
         assert chart.locator("svg").count() == 1, f"chart {i} did not render"
