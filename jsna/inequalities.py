@@ -222,6 +222,7 @@ CAUSE_NAMES = {
 }  # fmt: skip
 #: The decomposition: life expectancy at birth, three years pooled, most against least deprived fifth.
 DECOMPOSITION_INDICATOR, DECOMPOSITION_YEARS = "life_expectancy_birth", 3
+SEXES_DECOMPOSED = ("Male", "Female")
 DECOMPOSITION_COLUMNS = ["area_code", "period", "period_end", "years", "sex", "start_age", "age_band", "cause", "cause_name", "contribution",
                          "e0_most_deprived", "e0_least_deprived", "gap"]  # fmt: skip
 
@@ -274,9 +275,6 @@ def le_decomposition(inputs: Inputs, catalogue: list[dict]) -> pd.DataFrame:
     start = out["period_end"] - DECOMPOSITION_YEARS + 1
     out["period"] = indicators.period_label(start, out["period_end"], entry["year_type"])
     return out[DECOMPOSITION_COLUMNS].sort_values(["area_code", "period_end", "sex", "start_age", "cause"], kind="mergesort").reset_index(drop=True)
-
-
-SEXES_DECOMPOSED = ("Male", "Female")
 
 
 def inequality_tables(inputs: Inputs, catalogue: list[dict]) -> dict[str, pd.DataFrame]:

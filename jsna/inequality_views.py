@@ -20,6 +20,7 @@ from jsna.views import (
     badge,
     compare_areas_figure,
     definition_link,
+    funnel_figure,
     html_table,
     indicator_list,
     latest_rows,
@@ -293,13 +294,15 @@ def decomposition_figures(store: Store, code: str) -> list[charts.Figure]:
     name, period = store.name(code), rows["period"].iloc[0]
     gaps = rows.groupby("sex")["gap"].first()
     figures = []
-    for by, label_of, order, colours in (("cause", None, None, CAUSE_COLOURS), ("age", None, [g[0] for g in AGE_GROUPS], AGE_COLOURS)):
-        if by == "cause":
+    for by in ("cause", "age"):
+        if by == "cause":  # causes largest first
             data = rows.groupby(["sex", "cause_name"], sort=False)["contribution"].sum().reset_index().rename(columns={"cause_name": "segment"})
             order = data.groupby("segment")["contribution"].sum().sort_values(ascending=False).index.tolist()
-        else:
+            colours = CAUSE_COLOURS[: len(order)]
+        else:  # age groups youngest first
             band_group = {start: label for label, low, high in AGE_GROUPS for start in range(low, high + 1)}
             data = rows.assign(segment=rows["start_age"].map(band_group)).groupby(["sex", "segment"], sort=False)["contribution"].sum().reset_index()
+            order, colours = [group[0] for group in AGE_GROUPS], AGE_COLOURS
         data["row"] = [f"{SERIES_NAME[s]}: {gaps[s]:.1f} years" for s in data["sex"]]
         data["share"] = 100 * data["contribution"] / data["sex"].map(gaps)
         data["position"] = data["segment"].map({s: i for i, s in enumerate(order)})
@@ -309,7 +312,7 @@ def decomposition_figures(store: Store, code: str) -> list[charts.Figure]:
         title = f"Which {'causes' if by == 'cause' else 'ages'} make up the gap in life expectancy in {name}, {period}: the largest part is {findings}"
         subtitle = ("Gap in life expectancy at birth between the most and least deprived fifths, split by "
                     f"{what} (Arriaga's method); the parts add up to the gap. Parts left of zero narrow it.")  # fmt: skip
-        chart = charts.scarf(data, title=title, subtitle=subtitle, order=order, colours=colours[: len(order)] if by == "cause" else colours)
+        chart = charts.scarf(data, title=title, subtitle=subtitle, order=order, colours=colours)
         table = data.assign(sex=data["sex"].map(SERIES_NAME)).sort_values(["sex", "position"])[["sex", "segment", "contribution", "share"]]
         table = table.rename(columns={"sex": "Sex", "segment": "Cause of death" if by == "cause" else "Age group",
                                       "contribution": "Contribution (years)", "share": "Share of the gap (%)"}).round(3)  # fmt: skip
@@ -420,8 +423,6 @@ def network_figures(store: Store, code: str) -> list:
     if store.area_type(code) != "borough":
         return [charts.Html(f"<p class=\"jsna-note\">GP practices and networks serve patients across townships: see "
                             f"{html.escape(store.name(store.borough(code)))}'s inequalities page for them.</p>")]  # fmt: skip
-    from jsna.views import funnel_figure
-
     figures: list = []
     funnels = set(store.table("funnels")["indicator_id"]) if (store.folder / "funnels.parquet").exists() else set()
     for indicator_id in PRACTICE_INDICATORS:
