@@ -1,4 +1,5 @@
-"""Command line: ``python -m jsna plan --json`` and ``python -m jsna build``."""
+"""Command line: ``python -m jsna build``, ``python -m jsna plan --json`` and
+``python -m jsna store describe``."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ import json
 import sys
 from pathlib import Path
 
-from jsna.build import ROOT, BuildError, Settings, build
-from jsna.data import DataError, load_inputs
-from jsna.plan import make_plan
+from jsna.book.build import build, describe_store, load_parameters, plan_for
+from jsna.config import ROOT, Settings
+from jsna.errors import BuildError, DataError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -18,19 +19,25 @@ def main(argv: list[str] | None = None) -> int:
     for name, text in (("plan", "print every notebook job"), ("build", "build the book")):
         p = sub.add_parser(name, help=text)
         p.add_argument("--data", type=Path, default=ROOT / "data" / "demo", help="folder of input tables (default: the demo data)")
-        p.add_argument("--parameters", type=Path, default=ROOT / "parameters", help="places, chapters and release")
+        p.add_argument("--parameters", type=Path, default=ROOT / "parameters", help="place types, places, chapters and release")
         p.add_argument("--places", nargs="*", default=[], metavar="CODE", help="build only these places")
     sub.choices["plan"].add_argument("--json", action="store_true", help="print the jobs as JSON")
     build_parser = sub.choices["build"]
     build_parser.add_argument("--kpis", type=Path, default=ROOT / "data" / "kpi", help="folder of KPI tables (default: data/kpi)")
+    build_parser.add_argument("--catalogue", type=Path, default=ROOT / "data" / "indicators.yml", help="indicator catalogue (default: data/indicators.yml)")
     build_parser.add_argument("--out", type=Path, default=ROOT / "_build", help="build folder (site in OUT/html)")
     build_parser.add_argument("--workers", type=int, default=None, help="notebooks executed at once (default: cores)")
     build_parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    store_parser = sub.add_parser("store", help="what the store holds")
+    store_parser.add_argument("action", choices=["describe"], help="describe: print every declared table, its key and columns")
     args = parser.parse_args(argv)
     try:
+        if args.command == "store":
+            print(describe_store())
+            return 0
         if args.command == "plan":
-            geography = load_inputs(args.data)["geography"] if args.data else None
-            plan = make_plan(args.parameters, root=ROOT, only=args.places or None, geography=geography)
+            settings = Settings(data=args.data.resolve(), parameters=args.parameters.resolve(), only=tuple(args.places))
+            plan = plan_for(settings, load_parameters(settings))
             if args.json:
                 print(json.dumps([job.to_dict() for job in plan.jobs], indent=2))
             else:
@@ -38,8 +45,8 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"{job.template} -> {job.output}  {job.parameters}")
             return 0
         settings = Settings(
-            data=args.data.resolve(), kpis=args.kpis.resolve(), parameters=args.parameters.resolve(), out=args.out.resolve(), only=tuple(args.places),
-            progress=not args.no_progress, **({"workers": args.workers} if args.workers else {}),
+            data=args.data.resolve(), kpis=args.kpis.resolve(), catalogue=args.catalogue.resolve(), parameters=args.parameters.resolve(),
+            out=args.out.resolve(), only=tuple(args.places), progress=not args.no_progress, **({"workers": args.workers} if args.workers else {}),
         )  # fmt: skip
         figures = build(settings)
         print(

@@ -40,7 +40,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from jsna import kpi
+from jsna.compute import performance
+from jsna.inputs import kpis
+from jsna.inputs.periods import quarter_index
+from jsna.inputs.periods import quarters as quarters_between
+from jsna.stats import targets
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT / "data" / "reference"
@@ -66,14 +70,14 @@ KNOWN_DISCREPANCIES = {("PI 2257", "2021-22 Q2"): (410400.0, 410000.0)}
 #: the report (whose scorecard has no tolerances). Chosen so that a tolerance is a plausible
 #: margin for the measure: a few percentage points for % KPIs, 10% of target for money.
 ASSUMED = {
-    "PI 2133": (kpi.HIGH_IS_GOOD, 5.0, "absolute", 1),
-    "PI 2132": (kpi.HIGH_IS_GOOD, 1.0, "absolute", 1),
-    "PI 501": (kpi.HIGH_IS_GOOD, 3.0, "absolute", 1),
-    "PI 2134": (kpi.LOW_IS_GOOD, 2.0, "absolute", 1),
-    "PI 1441": (kpi.HIGH_IS_GOOD, 5.0, "absolute", 1),
-    "PI 2257": (kpi.HIGH_IS_GOOD, 10.0, "percent of target", 0),
-    "PI 2074": (kpi.HIGH_IS_GOOD, 2.0, "absolute", 1),
-    "PI 2260": (kpi.LOW_IS_GOOD, 1.0, "absolute", 1),
+    "PI 2133": (targets.HIGH_IS_GOOD, 5.0, "absolute", 1),
+    "PI 2132": (targets.HIGH_IS_GOOD, 1.0, "absolute", 1),
+    "PI 501": (targets.HIGH_IS_GOOD, 3.0, "absolute", 1),
+    "PI 2134": (targets.LOW_IS_GOOD, 2.0, "absolute", 1),
+    "PI 1441": (targets.HIGH_IS_GOOD, 5.0, "absolute", 1),
+    "PI 2257": (targets.HIGH_IS_GOOD, 10.0, "percent of target", 0),
+    "PI 2074": (targets.HIGH_IS_GOOD, 2.0, "absolute", 1),
+    "PI 2260": (targets.LOW_IS_GOOD, 1.0, "absolute", 1),
 }
 
 
@@ -366,8 +370,8 @@ def check_polarity(scorecard: pd.DataFrame) -> None:
     periods = list(scorecard_periods(scorecard))
     last_year, previous, current = (scorecard[c].astype(float) for c in periods)
     polarity = scorecard["kpi_id"].map(lambda k: ASSUMED[k][0])
-    short = kpi.trend(current, previous, polarity)
-    annual = kpi.trend(current, last_year, polarity)
+    short = targets.trend(current, previous, polarity)
+    annual = targets.trend(current, last_year, polarity)
     if list(short) != list(scorecard["short_term_trend"]) or list(annual) != list(
         scorecard["annual_trend"]
     ):
@@ -378,8 +382,8 @@ def check_polarity(scorecard: pd.DataFrame) -> None:
 # Synthetic history
 # ---------------------------------------------------------------------------------------------
 def level(plan: Plan, periods: list[str]) -> np.ndarray:
-    x = np.array([kpi.quarter_index(p) for p in periods], float)
-    anchors = sorted((kpi.quarter_index(p), v) for p, v in plan.anchors.items())
+    x = np.array([quarter_index(p) for p in periods], float)
+    anchors = sorted((quarter_index(p), v) for p, v in plan.anchors.items())
     return np.interp(x, [a for a, _ in anchors], [v for _, v in anchors])
 
 
@@ -403,7 +407,7 @@ def synthetic_series(
 
 
 def values_table(defs: pd.DataFrame, real: pd.DataFrame, seed: int) -> pd.DataFrame:
-    periods = kpi.quarters(FIRST, LAST)
+    quarters = quarters_between(FIRST, LAST)
     real_keys = set(zip(real["kpi_id"], real["period"], strict=True))
     rows = []
     for kpi_id in defs["kpi_id"]:
@@ -413,9 +417,9 @@ def values_table(defs: pd.DataFrame, real: pd.DataFrame, seed: int) -> pd.DataFr
             raise ValueError(
                 f"{kpi_id}: a designed synthetic value would replace real quarters {overlap}"
             )
-        drawn = synthetic_series(kpi_id, plan, periods, seed)
+        drawn = synthetic_series(kpi_id, plan, quarters, seed)
         mine = real[real["kpi_id"] == kpi_id].set_index("period")
-        for period, value in zip(periods, drawn, strict=True):
+        for period, value in zip(quarters, drawn, strict=True):
             if period in mine.index:
                 rows.append(
                     (
@@ -426,8 +430,8 @@ def values_table(defs: pd.DataFrame, real: pd.DataFrame, seed: int) -> pd.DataFr
                     )
                 )
             else:
-                rows.append((kpi_id, period, float(value), kpi.SYNTHETIC))
-        extra = set(mine.index) - set(periods)
+                rows.append((kpi_id, period, float(value), kpis.SYNTHETIC))
+        extra = set(mine.index) - set(quarters)
         if extra:
             raise ValueError(
                 f"{kpi_id}: real quarters outside {FIRST}..{LAST}: {sorted(extra)}"
@@ -460,13 +464,13 @@ def actions_table() -> pd.DataFrame:
         )
         for i, (title, status, progress) in enumerate(SYNTHETIC_ACTIONS, start=1)
     ]
-    return pd.DataFrame(rows, columns=[c.name for c in kpi.ACTIONS.columns])
+    return pd.DataFrame(rows, columns=[c.name for c in kpis.ACTIONS.columns])
 
 
 def exceptions_table() -> pd.DataFrame:
     rows = [{**row, "source": EXCEPTION_SOURCE} for row in REAL_EXCEPTIONS]
     rows += [{**row, "source": SYNTHETIC_EXCEPTION} for row in SYNTHETIC_EXCEPTIONS]
-    return pd.DataFrame(rows, columns=[c.name for c in kpi.EXCEPTIONS.columns])
+    return pd.DataFrame(rows, columns=[c.name for c in kpis.EXCEPTIONS.columns])
 
 
 def generate(seed: int = SEED, reference: Path = REFERENCE) -> dict[str, pd.DataFrame]:
@@ -475,10 +479,10 @@ def generate(seed: int = SEED, reference: Path = REFERENCE) -> dict[str, pd.Data
     check_polarity(scorecard)
     defs = definitions(scorecard)
     return {
-        kpi.DEFINITIONS.name: defs,
-        kpi.VALUES.name: values_table(defs, real_values(scorecard, history), seed),
-        kpi.ACTIONS.name: actions_table(),
-        kpi.EXCEPTIONS.name: exceptions_table(),
+        kpis.DEFINITIONS.name: defs,
+        kpis.VALUES.name: values_table(defs, real_values(scorecard, history), seed),
+        kpis.ACTIONS.name: actions_table(),
+        kpis.EXCEPTIONS.name: exceptions_table(),
     }
 
 
@@ -487,14 +491,14 @@ def _number(value: float, decimals: int) -> str:
 
 
 def write(tables: dict[str, pd.DataFrame], out: Path) -> None:
-    """Write the tables with fixed number formatting, then check them with :func:`jsna.kpi.load_kpis`.
+    """Write the tables with fixed number formatting, then check them with :func:`jsna.kpis.load_kpis`.
 
     Synthetic exceptions must explain a below-target value, or the plan has drifted."""
     out.mkdir(parents=True, exist_ok=True)
     tables = {name: table.copy() for name, table in tables.items()}
-    defs = tables[kpi.DEFINITIONS.name]
+    defs = tables[kpis.DEFINITIONS.name]
     decimals = defs.set_index("kpi_id")["decimals"]
-    values = tables[kpi.VALUES.name]
+    values = tables[kpis.VALUES.name]
     values["value"] = [
         _number(v, decimals[k])
         for k, v in zip(values["kpi_id"], values["value"], strict=True)
@@ -505,10 +509,10 @@ def write(tables: dict[str, pd.DataFrame], out: Path) -> None:
         table.to_csv(
             out / f"{name}.csv", index=False, lineterminator="\n", encoding="utf-8"
         )
-    loaded = kpi.load_kpis(out)
+    loaded = kpis.load_kpis(out)
     for narrative in SYNTHETIC_EXCEPTIONS:
         kpi_id, period = narrative["kpi_id"], narrative["period"]
-        row = kpi.scorecard(loaded, period).set_index("kpi_id").loc[kpi_id]
+        row = performance.scorecard(loaded, period).set_index("kpi_id").loc[kpi_id]
         if row["score"] != "below target":
             raise ValueError(
                 f"synthetic exception for {kpi_id} {period}, but it scores {row['score']!r}"

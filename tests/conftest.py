@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import functools
 import http.server
-import re
 import shutil
 import subprocess
 import sys
@@ -16,7 +15,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from jsna.data import AGE_BANDS
+from jsna.inputs.tables import AGE_BANDS
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -118,6 +117,87 @@ def write_tables(folder: Path, tables: dict[str, pd.DataFrame]) -> Path:
     return folder
 
 
+# --------------------------------------------------------------------------------------------
+# The project's registries, and stores made by hand in the declared shape
+# --------------------------------------------------------------------------------------------
+@functools.cache
+def area_types():
+    from jsna.inputs.places import load_area_types
+
+    return load_area_types(ROOT / "parameters" / "place_types.yml")
+
+
+def load_test_catalogue(path: Path = ROOT / "data" / "indicators.yml") -> list[dict]:
+    """A catalogue read against the project's methods, area types and chapters."""
+    from jsna.compute.methods import METHODS
+    from jsna.inputs.catalogue import load_catalogue
+    from jsna.inputs.places import load_chapters
+
+    return load_catalogue(path, methods=METHODS, area_types=area_types(), chapters=load_chapters(ROOT / "parameters" / "chapters.yml"))
+
+
+def compute_indicators(inputs, catalogue: list[dict]) -> pd.DataFrame:
+    """The ``indicators`` table for these catalogue entries (the inequality tables are computed
+    first for the entries that need them, as the build does)."""
+    from jsna.compute.indicators import indicator_tables
+    from jsna.compute.inequalities import inequality_tables
+    from jsna.compute.methods import METHODS
+
+    deciles = [entry for entry in catalogue if METHODS[entry["method"]].deciles_of]
+    return indicator_tables(inputs, catalogue, inequality_tables(inputs, deciles) if deciles else {})["indicators"]
+
+
+def declared(name: str, df: pd.DataFrame | None = None) -> pd.DataFrame:
+    """``df`` completed to store table ``name``'s declaration: absent columns added empty (NaN,
+    "", False), comma-separated lists split, columns in declared order."""
+    from jsna.store import TABLES
+
+    table = TABLES[name]
+    out = table.empty() if df is None else df.copy()
+    blank = {"str": "", "int": 0, "float": float("nan"), "bool": False, "list[str]": None, "list[int]": None}
+    for column in table.columns:
+        if column.kind.startswith("list"):
+            cast = int if column.kind == "list[int]" else str
+            values = out[column.name] if column.name in out else [[] for _ in range(len(out))]
+            split = [[cast(x.strip()) for x in str(v).split(",")] if isinstance(v, str) else list(v) for v in values]
+            out[column.name] = pd.Series(split, index=out.index, dtype=object)
+        elif column.name not in out:
+            out[column.name] = blank[column.kind]
+        elif column.kind == "str":
+            out[column.name] = out[column.name].astype(object).where(out[column.name].notna(), None)
+        elif column.kind == "int":
+            out[column.name] = out[column.name].astype("int64")
+        elif column.kind == "float":
+            out[column.name] = out[column.name].astype("float64")
+    return out[table.column_names]
+
+
+def write_store(folder: Path, tables: dict[str, pd.DataFrame]) -> Path:
+    """Save ``tables`` as a store (every other declared table empty, the project's area types)."""
+    from jsna import store
+    from jsna.compute.performance import rules_table
+    from jsna.stats import SpcRules
+    from jsna.store import TABLES
+
+    given = {"area_types": area_types().table(), "kpi_spc_rules": rules_table(SpcRules()), **tables}
+    store.save(folder, {name: declared(name, given.get(name)) for name in TABLES}, inputs_key="test")
+    return folder
+
+
+def write_parameters(folder: Path, places: list[dict], *, place_types: dict | None = None, chapters: dict | None = None) -> Path:
+    """A parameters folder: the project's release, place types and chapters (or those given), and ``places``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ("release.yml", "spc.yml"):
+        shutil.copy(ROOT / "parameters" / name, folder)
+    for name, given in (("place_types.yml", place_types), ("chapters.yml", chapters)):
+        if given is None:
+            shutil.copy(ROOT / "parameters" / name, folder)
+        else:
+            (folder / name).write_text(yaml.safe_dump(given, sort_keys=False))
+    (folder / "places.yml").write_text(yaml.safe_dump({"places": places}, sort_keys=False))
+    return folder
+
+
 @pytest.fixture
 def tiny_data(tmp_path: Path) -> Path:
     """A folder of valid tiny input tables (a fresh copy for each test)."""
@@ -142,20 +222,30 @@ def copy_reference(tmp_path: Path) -> Path:
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
+@functools.cache
+def default_parameters():
+    """The project's own parameters, read against the demonstration data's geography."""
+    from jsna.book.build import load_parameters
+    from jsna.config import Settings
+
+    return load_parameters(Settings())
+
+
 def smoke_jobs() -> int:
-    from jsna.plan import make_plan
+    from jsna.book.build import plan_for
+    from jsna.config import Settings
 
-    return len(make_plan(ROOT / "parameters", root=ROOT, only=["E08000027", first_township()["code"]]).jobs)
+    return len(plan_for(Settings(only=("E08000027", first_township().code)), default_parameters()).jobs)
 
 
-def first_township() -> dict:
-    places = yaml.safe_load((ROOT / "parameters" / "places.yml").read_text())["places"]
-    return next(p for p in places if p["type"] == "township")
+def first_township():
+    """The first township of the book (a :class:`jsna.inputs.places.Place`)."""
+    return next(p for p in default_parameters().places if p.type == "township")
 
 
 def township_folder() -> str:
     """The first township's folder in the site, e.g. "township/brierley-hill"."""
-    return f"township/{re.sub(r'[^a-z0-9]+', '-', first_township()['name'].lower()).strip('-')}"
+    return first_township().folder
 
 
 #: How many of a page's charts vega-embed has drawn.
@@ -171,7 +261,7 @@ def wait_for_charts(page, expected: int) -> int:
 @pytest.fixture(scope="session")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("build")
-    township = first_township()["code"]
+    township = first_township().code
     command = [sys.executable, "-m", "jsna", "build", "--out", str(out), "--no-progress", "--places", "E08000027", township]
     result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, f"build failed:\n{result.stdout}\n{result.stderr}"

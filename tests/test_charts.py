@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import vl_convert
 
-from jsna import charts
+from jsna.pages import charts
 
 
 def compared() -> pd.DataFrame:
@@ -105,7 +105,7 @@ def test_every_builder_renders_offline(builder: str) -> None:
     elif builder == "spine":
         data = pd.DataFrame({"indicator": ["A"], "position": [0.3], "range_from": [0.1], "range_to": [0.8], "value_text": ["1"],
                              "range_text": ["0 – 2"], "comparison": ["Worse"]})  # fmt: skip
-        chart = charts.spine(data, title="t", subtitle="s", rows=["A"])
+        chart = charts.spine(data, title="t", subtitle="s", rows=["A"], range_title="Range across wards")
     elif builder == "funnel":
         points = pd.DataFrame({"area_name": ["P1"], "denominator": [1000], "value": [9.0], "significance": ["Not significant"], "outlier": [False]})
         lines = pd.DataFrame({"denominator": [1000, 2000], "limit": ["95% limits"] * 2, "side": ["upper"] * 2, "value": [12.0, 11.0]})

@@ -7,7 +7,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from jsna.data import DataError, load_inputs
+from jsna.errors import DataError
+from jsna.inputs.tables import load_inputs
 from tests.conftest import tiny_tables, write_tables
 
 
@@ -57,7 +58,7 @@ CASES = [
     ("percentage out of range", "survey", set_cell(0, "value", 140), 1, "value", "above 100"),
     ("unknown parent", "geography", set_cell(4, "parent_code", "XT0000009"), 5, "parent_code", "not an area_code"),
     ("parent of wrong type", "geography", set_cell(4, "parent_code", "E08000027"), 5, "parent_code", "must be a township"),
-    ("unknown area type", "geography", set_cell(4, "area_type", "county"), 5, "area_type", "not allowed"),
+    ("unknown area type", "geography", set_cell(4, "area_type", "county"), 5, "area_type", "is not an area type of parameters/place_types.yml"),
 ]
 
 

@@ -66,6 +66,7 @@ def _content(path: Path) -> bytes:
 # ---------------------------------------------------------------------------------------------
 # Made by the generator
 # ---------------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_committed_demo_data_is_exactly_what_the_generator_makes(regenerated):
     _, out = regenerated
     committed = sorted(p.name for p in DEMO.iterdir() if p.is_file())
@@ -83,7 +84,7 @@ def test_gzip_files_carry_no_timestamp():
 
 
 def test_demo_data_passes_the_input_schema(demo):
-    from jsna.data import load_inputs
+    from jsna.inputs.tables import load_inputs
 
     inputs = load_inputs(DEMO)  # raises DataError naming file, row and column on any problem
     assert {name: len(t) for name, t in inputs.tables.items()} == {name: len(t) for name, t in demo.items()}

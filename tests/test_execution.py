@@ -7,8 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from jsna.build import BuildError, Settings, execute_plan, existing_key
-from jsna.plan import Job, Plan
+from jsna.book.execute import execute_plan, existing_key
+from jsna.book.plan import Job, Plan
+from jsna.config import Settings
+from jsna.errors import BuildError
+from jsna.inputs.places import AreaTypes
 
 TEMPLATE = """---
 jupytext:
@@ -61,7 +64,7 @@ def job(place: str, template: str = "chapters/test.md") -> Job:
 
 
 def plan_of(*jobs: Job) -> Plan:
-    return Plan(places=[], chapters={}, chapters_by_type={}, jobs=list(jobs))
+    return Plan(places=[], chapters={}, area_types=AreaTypes(()), jobs=list(jobs))
 
 
 def outputs(settings: Settings, j: Job) -> str:

@@ -10,10 +10,19 @@ import pandas as pd
 import pytest
 import yaml
 
-from jsna import disclosure, indicators
-from jsna.build import parquet_bytes
-from jsna.data import DataError, load_inputs
-from tests.conftest import ROOT, tiny_tables, write_tables
+from jsna.compute import disclosure, indicators
+from jsna.errors import DataError
+from jsna.inputs import periods
+from jsna.inputs.tables import load_inputs
+from jsna.store import TABLES, parquet_bytes
+from tests.conftest import (
+    ROOT,
+    area_types,
+    compute_indicators,
+    load_test_catalogue,
+    tiny_tables,
+    write_tables,
+)
 
 CATALOGUE = ROOT / "data" / "indicators.yml"
 Z95 = 1.959963984540054
@@ -29,8 +38,8 @@ def wilson(n: float, d: float, z: float = Z95) -> tuple[float, float]:
 
 def store_for(folder: Path, catalogue: list[dict] | None = None) -> pd.DataFrame:
     inputs = load_inputs(folder, ROOT / "data" / "reference")
-    catalogue = catalogue or indicators.load_catalogue(CATALOGUE)
-    return indicators.finalise(disclosure.apply(indicators.compute_store(inputs, catalogue), catalogue))
+    catalogue = catalogue or load_test_catalogue(CATALOGUE)
+    return indicators.finalise(disclosure.apply(compute_indicators(inputs, catalogue), catalogue))
 
 
 def row(store: pd.DataFrame, indicator: str, area: str, *, sex: str = "Persons", years: int = 1, end: int = 2020) -> pd.Series:
@@ -66,7 +75,7 @@ def test_practice_indicators_go_to_practice_network_and_borough(tiny_data: Path)
 
 def test_store_columns_and_determinism(tiny_data: Path) -> None:
     first, second = store_for(tiny_data), store_for(tiny_data)
-    assert list(first.columns) == indicators.STORE_COLUMNS
+    assert list(first.columns) == TABLES["indicators"].column_names
     assert parquet_bytes(first) == parquet_bytes(second)
 
 
@@ -81,12 +90,12 @@ def test_store_columns_and_determinism(tiny_data: Path) -> None:
     ],
 )
 def test_period_labels(start: int, end: int, year_type: str, label: str) -> None:
-    assert indicators.period_label(pd.Series([start]), pd.Series([end]), year_type).iloc[0] == label
+    assert periods.period_label(pd.Series([start]), pd.Series([end]), year_type).iloc[0] == label
 
 
 def test_pooling_keeps_only_complete_windows() -> None:
     df = pd.DataFrame({"year": [2013, 2014, 2015, 2016], "x": [1.0, 2.0, 3.0, 4.0]})
-    pooled = indicators.pool_years(df, [1, 3], 2013, 2016)
+    pooled = periods.pool_years(df, [1, 3], 2013, 2016)
     three = pooled.loc[pooled["years"] == 3].groupby("period_end")["x"].sum()
     assert three.to_dict() == {2015: 6.0, 2016: 9.0}
     assert pooled.loc[pooled["years"] == 1].groupby("period_end")["x"].sum().to_dict() == {2013: 1, 2014: 2, 2015: 3, 2016: 4}
@@ -119,8 +128,8 @@ def test_comparisons_with_england_and_parent(tiny_data: Path, copy_reference: Pa
     )
     pd.concat([comparators, extra]).to_csv(copy_reference / "comparators.csv", index=False)
     inputs = load_inputs(tiny_data, copy_reference)
-    catalogue = [dict(e, polarity="RAG - Low is good") for e in indicators.load_catalogue(CATALOGUE) if e["id"] == "aged_65_plus"]
-    store = indicators.compute_store(inputs, catalogue)
+    catalogue = [dict(e, polarity="RAG - Low is good") for e in load_test_catalogue(CATALOGUE) if e["id"] == "aged_65_plus"]
+    store = compute_indicators(inputs, catalogue)
     borough = store.loc[store["area_code"] == "E08000027"].iloc[0]
     # 30% (29.0 to 31.0) against England's 18.4: significantly higher, and low is good -> Worse.
     assert (borough["england_value"], borough["compared_to_england"]) == (18.4, "Worse")
@@ -156,20 +165,22 @@ def test_suppressed_values_never_reach_the_store(tiny_data: Path) -> None:
 
 
 def test_catalogue_is_valid_and_bad_entries_are_named(tmp_path: Path) -> None:
-    entries = indicators.load_catalogue(CATALOGUE)
+    entries = load_test_catalogue(CATALOGUE)
     assert len(entries) >= 10
     broken = yaml.safe_load(CATALOGUE.read_text())
     broken[2]["method"] = "median"
     path = tmp_path / "indicators.yml"
     path.write_text(yaml.safe_dump(broken))
     with pytest.raises(DataError) as caught:
-        indicators.load_catalogue(path)
-    assert caught.value.row == 3 and caught.value.column == "method" and broken[2]["id"] in str(caught.value)
+        load_test_catalogue(path)
+    # The line of the field at fault, in the file as written (yaml.safe_dump sorts the keys).
+    assert path.read_text().splitlines()[caught.value.line - 1] == "  method: median"
+    assert caught.value.field == "method" and broken[2]["id"] in str(caught.value)
     broken = yaml.safe_load(CATALOGUE.read_text())
     broken[0]["numerator"]["column"] = "people"
     path.write_text(yaml.safe_dump(broken))
     with pytest.raises(DataError, match="no column 'people'"):
-        indicators.load_catalogue(path)
+        load_test_catalogue(path)
 
 
 def test_recent_trend_marks_only_the_latest_row_of_each_series(tmp_path: Path) -> None:
@@ -179,7 +190,7 @@ def test_recent_trend_marks_only_the_latest_row_of_each_series(tmp_path: Path) -
         weights.append(tables["child_weight"].assign(year=year, measured=2000, excess_weight=excess, obese=200))
     tables["child_weight"] = pd.concat(weights)
     tables["population"] = pd.concat([tables["population"].assign(year=y) for y in range(2016, 2023)])
-    catalogue = [e for e in indicators.load_catalogue(CATALOGUE) if e["id"] == "year6_excess_weight"]
+    catalogue = [e for e in load_test_catalogue(CATALOGUE) if e["id"] == "year6_excess_weight"]
     store = store_for(write_tables(tmp_path / "d", tables), catalogue)
     borough = store.loc[(store["area_code"] == "E08000027") & (store["years"] == 1)].sort_values("period_end")
     assert (borough["recent_trend"].iloc[:-1] == "").all()
@@ -198,7 +209,7 @@ def test_a_row_england_is_published_for_carries_the_trend_to_that_period(tmp_pat
         [tables["child_weight"].assign(year=y, measured=2000, excess_weight=e, obese=200) for y, e in zip(range(2012, 2023), excess)]
     )
     tables["population"] = pd.concat([tables["population"].assign(year=y) for y in range(2012, 2023)])
-    catalogue = [e for e in indicators.load_catalogue(CATALOGUE) if e["id"] == "year6_excess_weight"]
+    catalogue = [e for e in load_test_catalogue(CATALOGUE) if e["id"] == "year6_excess_weight"]
     store = store_for(write_tables(tmp_path / "d", tables), catalogue)
     pooled = store.loc[(store["area_code"] == "E08000027") & (store["years"] == 3)].sort_values("period_end").set_index("period_end")
     assert pooled.loc[2020, "period"] == "2017/18 - 19/20" and pooled["england_value"].notna().tolist().count(True) == 1
@@ -230,7 +241,7 @@ def test_funnel_tables_flag_an_outlying_practice() -> None:
     borough = practices.iloc[[0]].assign(area_type="borough", area_code="B", count=480.0, denominator=3000.0)
     store = pd.concat([practices, borough], ignore_index=True).assign(value=lambda d: 100 * d["count"] / d["denominator"])
     catalogue = [{"id": "diabetes_prevalence", "method": "proportion", "multiplier": 100, "funnel": True}]
-    tables = indicators.funnel_tables(store, catalogue)
+    tables = indicators.funnel_tables(store, catalogue, area_types())
     funnel = tables["funnels"].set_index("area_code")
     # Baseline 16%: 30% at n = 1,000 is far above the 99.8% limit, 10% far below, 8% too.
     assert funnel.loc["P3", "significance"] == "High (0.001)"
@@ -243,8 +254,8 @@ def test_suppressed_values_leak_through_no_comparison_or_parent_value(tiny_data:
     inputs = load_inputs(tiny_data, ROOT / "data" / "reference")
     # As a crude rate, 2 admissions give 25 per 100,000 (3 to 90), far below England's 415:
     # "Better" if the comparison were made before suppression.
-    catalogue = [dict(e, windows=[1], method="crude_rate") for e in indicators.load_catalogue(CATALOGUE) if e["id"] == "copd_admissions"]
-    store = indicators.compute_store(inputs, catalogue)
+    catalogue = [dict(e, windows=[1], method="crude_rate") for e in load_test_catalogue(CATALOGUE) if e["id"] == "copd_admissions"]
+    store = compute_indicators(inputs, catalogue)
     assert store["note"].str.startswith("[c]").all()
     assert (store["compared_to_england"] == "Not compared").all() and (store["compared_to_parent"] == "Not compared").all()
     inside = store["parent_code"].isin(store["area_code"])  # the borough's parent is the region's published value

@@ -15,10 +15,15 @@ import pandas as pd
 import pytest
 import yaml
 
-from jsna import build, indicators, inequalities, text, views
-from jsna import inequality_views as iv
-from jsna.data import DataError, load_inputs
-from tests.conftest import ROOT
+from jsna.compute import inequalities, methods
+from jsna.compute.engine import Context, area_lookup
+from jsna.compute.indicators import catalogue_table
+from jsna.errors import DataError
+from jsna.inputs.tables import load_inputs
+from jsna.pages import inequalities as iv
+from jsna.pages import text
+from jsna.store import Store
+from tests.conftest import ROOT, load_test_catalogue, write_store
 
 CATALOGUE = ROOT / "data" / "indicators.yml"
 BOROUGH = "E08000027"
@@ -33,7 +38,7 @@ def inputs():
 
 @pytest.fixture(scope="module")
 def catalogue() -> list[dict]:
-    return indicators.load_catalogue(CATALOGUE)
+    return load_test_catalogue(CATALOGUE)
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +71,7 @@ def gap_row(gaps: pd.DataFrame, indicator_id: str, *, category_type: str, period
 # Local quantiles and the breakdowns
 # --------------------------------------------------------------------------------------------
 def test_local_quintiles_are_equal_groups_most_deprived_first(inputs) -> None:
-    quintiles = inequalities.local_quantiles(inputs, indicators.area_lookup(inputs.geography), ["borough", "township"], 5)
+    quintiles = inequalities.local_quantiles(inputs, area_lookup(inputs), ["borough", "township"], 5)
     borough = quintiles.loc[quintiles["area_code"] == BOROUGH].set_index("base_code")["quantile"]
     expected = quintile_of(inputs)
     assert borough.sort_index().equals(expected.sort_index().astype(borough.dtype))
@@ -77,6 +82,7 @@ def test_local_quintiles_are_equal_groups_most_deprived_first(inputs) -> None:
     assert own.sort_index().equals(quintile_of(inputs, township).sort_index().astype(own.dtype))
 
 
+@pytest.mark.slow
 def test_a_quintile_is_computed_from_its_small_areas_like_an_area(inputs, tables) -> None:
     """Smoking at delivery in the most deprived fifth, 2020: a plain sum and the Wilson interval."""
     births = inputs["births"]
@@ -96,6 +102,7 @@ def test_a_quintile_is_computed_from_its_small_areas_like_an_area(inputs, tables
     assert got["upper_95_0"] == pytest.approx(100 * (centre + half), rel=1e-9)
 
 
+@pytest.mark.slow
 def test_every_breakdown_indicator_has_all_five_quintiles_for_the_borough_and_each_township(tables, catalogue) -> None:
     flagged = {e["id"] for e in catalogue if e.get("deprivation_breakdown")}
     assert {"smoking_at_delivery", "reception_excess_weight", "year6_excess_weight", "under_75_cancer_preventable",
@@ -109,6 +116,7 @@ def test_every_breakdown_indicator_has_all_five_quintiles_for_the_borough_and_ea
     assert set(decile["indicator_id"]) == {"life_expectancy_birth_sii", "life_expectancy_65_sii"} and set(decile["area_code"]) == {BOROUGH}
 
 
+@pytest.mark.slow
 def test_hospital_counts_in_the_breakdowns_are_rounded_or_suppressed(tables, catalogue) -> None:
     hospital = {e["id"] for e in catalogue if e.get("disclosure") == "hospital"}
     rows = tables["breakdowns"].loc[tables["breakdowns"]["indicator_id"].isin(hospital)]
@@ -129,6 +137,7 @@ def weighted_fit(values: np.ndarray, weights: np.ndarray) -> tuple[float, float]
     return mean_value - slope * mean_rank, slope
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("indicator_id", "years", "end"), [("copd_admissions", 1, 2021), ("reception_excess_weight", 3, 2022),
                                                             ("life_expectancy_birth", 3, 2020)])  # fmt: skip
 def test_quintile_sii_and_rii_are_the_weighted_slope_and_the_ratio_of_its_ends(tables, indicator_id, years, end) -> None:
@@ -148,9 +157,10 @@ def test_quintile_sii_and_rii_are_the_weighted_slope_and_the_ratio_of_its_ends(t
     assert gap["statistic"] == "Slope index of inequality"
 
 
+@pytest.mark.slow
 def test_the_store_inequality_in_life_expectancy_is_the_decile_row_of_the_gap_table(inputs, catalogue, tables) -> None:
     entries = [e for e in catalogue if e["method"] == "le_sii"]
-    store = inequalities.life_expectancy_sii(inputs, entries)
+    store = methods.life_expectancy_sii(Context(inputs, area_lookup(inputs), {e["id"]: e for e in entries}, tables), entries)
     gaps = tables["inequality_gaps"].loc[tables["inequality_gaps"]["category_type"] == "Local deprivation decile"]
     merged = store.merge(gaps, on=["indicator_id", "area_code", "years", "period_end", "sex"], validate="one_to_one")
     assert len(merged) == len(store) == len(gaps) > 0
@@ -159,6 +169,7 @@ def test_the_store_inequality_in_life_expectancy_is_the_decile_row_of_the_gap_ta
     assert (merged["value"] == merged["sii"]).all()
 
 
+@pytest.mark.slow
 def test_the_borough_sii_in_life_expectancy_lands_near_the_published_2018_20_figures(tables) -> None:
     """Calibration: Dudley's published SII, 2018-20, is 9.2 years for men and 8.6 for women (the
     demonstration's mortality draw was chosen to land near them; see scripts/make_demo_data.py)."""
@@ -171,11 +182,12 @@ def test_the_borough_sii_in_life_expectancy_lands_near_the_published_2018_20_fig
         assert 1.05 < row["rii"] < 1.2  # the least deprived end lives 5-20% longer than the most deprived
 
 
+@pytest.mark.slow
 def test_a_series_missing_a_quintile_gets_no_slope_index_and_says_why(tables) -> None:
     b = tables["breakdowns"]
     series = b.loc[(b["indicator_id"] == "copd_admissions") & (b["area_code"] == BOROUGH) & (b["years"] == 1) & (b["period_end"] == 2021)]
     damaged = pd.concat([b.drop(series.index), series.loc[series["category"] != 3]])
-    gaps = inequalities.inequality_gaps(damaged, indicators.load_catalogue(CATALOGUE))
+    gaps = inequalities.inequality_gaps(damaged, load_test_catalogue(CATALOGUE))
     row = gap_row(gaps, "copd_admissions", category_type="Local deprivation quintile", period_end=2021, years=1)
     assert np.isnan(row["sii"]) and row["statistic"] == "Not calculated: a value is needed for all 5 quantiles"
 
@@ -183,6 +195,7 @@ def test_a_series_missing_a_quintile_gets_no_slope_index_and_says_why(tables) ->
 # --------------------------------------------------------------------------------------------
 # The decomposition of the gap
 # --------------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_decomposition_adds_up_to_the_gap_between_the_quintile_life_expectancies(tables) -> None:
     d = tables["le_decomposition"]
     assert set(d["area_code"]) == {BOROUGH} and set(d["sex"]) == {"Male", "Female"} and (d["years"] == 3).all()
@@ -210,38 +223,37 @@ def test_every_indicator_is_mapped_to_a_marmot_objective(catalogue, tmp_path: Pa
     del broken[5]["marmot"]
     path = tmp_path / "indicators.yml"
     path.write_text(yaml.safe_dump(broken))
-    with pytest.raises(DataError, match=r"row 6.*'marmot' is a required property"):
-        indicators.load_catalogue(path)
+    with pytest.raises(DataError, match="'marmot' is a required property") as caught:
+        load_test_catalogue(path)
+    lines = path.read_text().splitlines()
+    assert lines[caught.value.line - 1].startswith("- ") and broken[5]["id"] in str(caught.value)  # the entry's first line
     broken = yaml.safe_load(CATALOGUE.read_text())
     broken[0]["deprivation_breakdown"] = True  # population is a count: no breakdown
     path.write_text(yaml.safe_dump(broken))
     with pytest.raises(DataError, match="deprivation_breakdown|method"):
-        indicators.load_catalogue(path)
+        load_test_catalogue(path)
 
 
 # --------------------------------------------------------------------------------------------
 # The priority list, on constructed data
 # --------------------------------------------------------------------------------------------
-def constructed_store(folder: Path, rows: list[tuple]) -> views.Store:
+def constructed_store(folder: Path, rows: list[tuple]) -> Store:
     """A store for one borough: (indicator, period_end, value, England, comparison, trend) rows."""
     geography = pd.DataFrame({"area_code": ["E92000001", "E12000005", BOROUGH], "area_name": ["England", "West Midlands", "Dudley"],
                               "area_type": ["country", "region", "borough"], "parent_code": [None, "E92000001", "E12000005"]})  # fmt: skip
     ids = sorted({r[0] for r in rows})
     entries = [{"id": i, "title": f"Indicator {i} (%)", "definition": "Made up.", "method": "proportion", "sex": ["Persons"],
                 "age": "All ages", "unit": "%", "polarity": "RAG - Low is good", "areas": ["borough"], "windows": [1],
-                "year_type": "calendar", "source": "Test", "chapter": "live_well", "stage": "live_well", "marmot": "prevention"}
+                "year_type": "calendar", "source": "Test", "chapter": "live_well", "marmot": "prevention"}
                for i in ids]  # fmt: skip
     store = pd.DataFrame(
         [{"indicator_id": i, "indicator_name": f"Indicator {i} (%)", "area_code": BOROUGH, "area_name": "Dudley", "area_type": "borough",
           "period": str(end), "period_start": end, "period_end": end, "years": 1, "sex": "Persons", "unit": "%", "value": value,
           "lower_95_0": value - 1, "upper_95_0": value + 1, "england_value": england, "compared_to_england": comparison,
           "recent_trend": trend, "note": ""} for i, end, value, england, comparison, trend in rows]  # fmt: skip
-    ).reindex(columns=indicators.STORE_COLUMNS)
-    folder.mkdir(parents=True, exist_ok=True)
-    store.to_parquet(folder / "indicators.parquet")
-    build.catalogue_table(entries).to_parquet(folder / "catalogue.parquet")
-    geography.to_parquet(folder / "geography.parquet")
-    return views.Store(folder)
+    )
+    write_store(folder, {"indicators": store, "geography": geography, **catalogue_table(entries)})
+    return Store(folder)
 
 
 def test_priority_list_is_worse_than_england_and_getting_worse_at_the_same_period(tmp_path: Path) -> None:

@@ -19,21 +19,23 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from jsna import kpi
-from jsna.data import DataError
+from jsna.compute import performance
+from jsna.errors import DataError
+from jsna.inputs import kpis, periods
+from jsna.stats import targets
 
 ROOT = Path(__file__).resolve().parent.parent
 KPI_DATA = ROOT / "data" / "kpi"
 REFERENCE = ROOT / "data" / "reference"
 SCRIPT = ROOT / "scripts" / "make_kpi_data.py"
 REPORT_QUARTER = "2022-23 Q2"
-HIGH, LOW = kpi.HIGH_IS_GOOD, kpi.LOW_IS_GOOD
+HIGH, LOW = targets.HIGH_IS_GOOD, targets.LOW_IS_GOOD
 ASC, PH = "Adult Social Care", "Public Health and Wellbeing"
 
 
 @pytest.fixture(scope="module")
-def committed() -> kpi.KPIData:
-    return kpi.load_kpis(KPI_DATA)
+def committed() -> kpis.KPIData:
+    return kpis.load_kpis(KPI_DATA)
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +57,7 @@ def generator():
 # 1. The real report
 # ---------------------------------------------------------------------------------------------
 def test_scores_and_trends_of_the_eight_kpis_reproduce_the_report(committed, report):
-    card = kpi.scorecard(committed, REPORT_QUARTER).set_index("kpi_id")
+    card = performance.scorecard(committed, REPORT_QUARTER).set_index("kpi_id")
     expected = report.set_index("kpi_id")
     assert list(card.index) == list(expected.index)
     for column in ("score", "short_term_trend", "annual_trend"):
@@ -63,7 +65,7 @@ def test_scores_and_trends_of_the_eight_kpis_reproduce_the_report(committed, rep
 
 
 def test_scorecard_carries_the_report_columns(committed, report):
-    card = kpi.scorecard(committed, REPORT_QUARTER).set_index("kpi_id")
+    card = performance.scorecard(committed, REPORT_QUARTER).set_index("kpi_id")
     expected = report.set_index("kpi_id")
     assert (
         card["last_year_value"].tolist()
@@ -80,12 +82,12 @@ def test_scorecard_carries_the_report_columns(committed, report):
     assert set(card["last_year_period"]) == {"2021-22 Q2"}
     assert set(card["previous_period"]) == {"2022-23 Q1"}
     assert (
-        tuple(kpi.scorecard(committed, REPORT_QUARTER).columns) == kpi.SCORECARD_COLUMNS
+        tuple(performance.scorecard(committed, REPORT_QUARTER).columns) == performance.SCORECARD_COLUMNS
     )
 
 
 def test_pi2257_is_below_target_and_worsening_on_both_trends(committed):
-    row = kpi.scorecard(committed, REPORT_QUARTER).set_index("kpi_id").loc["PI 2257"]
+    row = performance.scorecard(committed, REPORT_QUARTER).set_index("kpi_id").loc["PI 2257"]
     assert (row["score"], row["score_symbol"]) == ("below target", "▼")
     assert (row["short_term_trend"], row["short_term_symbol"]) == ("worsening", "↓")
     assert (row["annual_trend"], row["annual_symbol"]) == ("worsening", "↓")
@@ -97,7 +99,7 @@ def test_pi2257_is_below_target_and_worsening_on_both_trends(committed):
 
 
 def test_dashboard_counts_of_each_directorate(committed):
-    table = kpi.summary(committed, REPORT_QUARTER).set_index("directorate")
+    table = performance.summary(committed, REPORT_QUARTER).set_index("directorate")
     assert list(table.index) == [ASC, PH, "All directorates"]
     ph = table.loc[PH]
     # "3 KPIS are on target with one being below target"; short term 3 improved, 0 consistent,
@@ -140,7 +142,7 @@ def test_dashboard_counts_of_each_directorate(committed):
 
 
 def test_exception_report_of_the_quarter_is_pi2257_with_its_narrative(committed):
-    found = kpi.exceptions(committed, REPORT_QUARTER)
+    found = performance.exceptions(committed, REPORT_QUARTER)
     assert found["kpi_id"].tolist() == ["PI 2257"]
     row = found.iloc[0]
     assert row["has_narrative"]
@@ -151,12 +153,12 @@ def test_exception_report_of_the_quarter_is_pi2257_with_its_narrative(committed)
     assert row["impact"].startswith("Failure to support scam victims")
     assert "£191,000" in row["assurance"]
     assert "synthetic" not in row["narrative_source"]
-    assert tuple(found.columns) == kpi.SCORECARD_COLUMNS + kpi.EXCEPTION_COLUMNS
+    assert tuple(found.columns) == performance.SCORECARD_COLUMNS + performance.EXCEPTION_COLUMNS
 
 
 def test_the_synthetic_exceptions_explain_designed_dips(committed):
     for kpi_id in ("PI 501", "PI 1441"):
-        found = kpi.exceptions(committed, "2020-21 Q1").set_index("kpi_id")
+        found = performance.exceptions(committed, "2020-21 Q1").set_index("kpi_id")
         assert found.loc[kpi_id, "has_narrative"]
         assert (
             found.loc[kpi_id, "narrative_source"] == "synthetic demonstration narrative"
@@ -167,12 +169,12 @@ def test_the_synthetic_exceptions_explain_designed_dips(committed):
 
 
 def test_real_actions_are_the_public_health_list(committed):
-    listed = kpi.actions(committed, REPORT_QUARTER, PH)
+    listed = performance.actions(committed, REPORT_QUARTER, PH)
     assert listed["reference"].tolist() == [f"A.{n}" for n in range(4149, 4166)]
     statuses = listed.set_index("reference")["status"]
     assert statuses["A.4163"] == "complete" and statuses["A.4165"] == "behind"
     assert set(listed["status_symbol"]) == {"●", "✓", "!"}
-    synthetic = kpi.actions(committed, REPORT_QUARTER, ASC)
+    synthetic = performance.actions(committed, REPORT_QUARTER, ASC)
     assert (
         len(synthetic) == 23
         and (synthetic["source"] == "synthetic demonstration action").all()
@@ -180,16 +182,16 @@ def test_real_actions_are_the_public_health_list(committed):
 
 
 def test_every_kpi_has_a_long_enough_history_in_time_order(committed):
-    history = kpi.history(committed)
+    history = performance.history(committed)
     counts = history.groupby("kpi_id").size()
     assert (counts >= 20).all() and len(counts) == 8
-    pi2257 = kpi.history(committed, "PI 2257")
+    pi2257 = performance.history(committed, "PI 2257")
     assert (
         pi2257["period"].iloc[0] == "2016-17 Q1"
         and pi2257["period"].iloc[-1] == REPORT_QUARTER
     )
     assert pi2257["real"].sum() == 6 and pi2257["real"].iloc[-6:].all()
-    assert (history.loc[~history["real"], "source"] == kpi.SYNTHETIC).all()
+    assert (history.loc[~history["real"], "source"] == kpis.SYNTHETIC).all()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -201,7 +203,7 @@ def test_every_kpi_has_a_long_enough_history_in_time_order(committed):
      (0.0, "below target"), (np.nan, "missing")],
 )  # fmt: skip
 def test_score_with_an_absolute_tolerance(value, expected):
-    assert kpi.score(value, 50.0, 5.0, "absolute", HIGH, 1) == expected
+    assert targets.score(value, 50.0, 5.0, "absolute", HIGH, 1) == expected
 
 
 @pytest.mark.parametrize(
@@ -214,64 +216,64 @@ def test_score_with_an_absolute_tolerance(value, expected):
     ],
 )
 def test_score_with_a_tolerance_in_percent_of_target(value, expected):
-    assert kpi.score(value, 150000.0, 10.0, "percent of target", HIGH, 0) == expected
+    assert targets.score(value, 150000.0, 10.0, "percent of target", HIGH, 0) == expected
 
 
 def test_polarity_reverses_scores_and_trends():
     values = np.array([8.4, 9.0, 9.5, 10.0, 10.1, 12.0])
-    assert list(kpi.score(values, 9.0, 1.0, "absolute", LOW, 1)) == [
+    assert list(targets.score(values, 9.0, 1.0, "absolute", LOW, 1)) == [
         "on target", "on target", "tolerance", "tolerance", "below target", "below target",
     ]  # fmt: skip
-    assert list(kpi.score(values, 9.0, 1.0, "absolute", HIGH, 1)) == [
+    assert list(targets.score(values, 9.0, 1.0, "absolute", HIGH, 1)) == [
         "tolerance", "on target", "on target", "on target", "on target", "on target",
     ]  # fmt: skip
-    assert kpi.trend(8.4, 11.5, LOW, 1) == "improving"
-    assert kpi.trend(8.4, 11.5, HIGH, 1) == "worsening"
-    assert kpi.trend(11.5, 8.4, LOW, 1) == "worsening"
+    assert targets.trend(8.4, 11.5, LOW, 1) == "improving"
+    assert targets.trend(8.4, 11.5, HIGH, 1) == "worsening"
+    assert targets.trend(11.5, 8.4, LOW, 1) == "worsening"
 
 
 def test_trend_is_consistent_only_when_equal_at_the_reported_precision():
-    assert kpi.trend(98.9, 98.9, HIGH, 1) == "consistent"
-    assert kpi.trend(98.94, 98.91, HIGH, 1) == "consistent"  # both 98.9 as reported
-    assert kpi.trend(99.0, 98.9, HIGH, 1) == "improving"
-    assert kpi.trend(0.1 + 0.2, 0.3, HIGH, 6) == "consistent"  # no floating-point noise
-    assert kpi.trend(5.0, np.nan, HIGH, 1) == "not compared"
-    assert kpi.trend(np.nan, 5.0, LOW, 1) == "not compared"
+    assert targets.trend(98.9, 98.9, HIGH, 1) == "consistent"
+    assert targets.trend(98.94, 98.91, HIGH, 1) == "consistent"  # both 98.9 as reported
+    assert targets.trend(99.0, 98.9, HIGH, 1) == "improving"
+    assert targets.trend(0.1 + 0.2, 0.3, HIGH, 6) == "consistent"  # no floating-point noise
+    assert targets.trend(5.0, np.nan, HIGH, 1) == "not compared"
+    assert targets.trend(np.nan, 5.0, LOW, 1) == "not compared"
 
 
 def test_every_word_has_its_own_shape():
     assert (
-        set(kpi.SCORE_SYMBOLS) == set(kpi.SCORES)
-        and len(set(kpi.SCORE_SYMBOLS.values())) == 4
+        set(performance.SCORE_SYMBOLS) == set(targets.SCORES)
+        and len(set(performance.SCORE_SYMBOLS.values())) == 4
     )
     assert (
-        set(kpi.TREND_SYMBOLS) == set(kpi.TRENDS)
-        and len(set(kpi.TREND_SYMBOLS.values())) == 4
+        set(performance.TREND_SYMBOLS) == set(targets.TRENDS)
+        and len(set(performance.TREND_SYMBOLS.values())) == 4
     )
     assert (
-        set(kpi.ACTION_SYMBOLS) == set(kpi.ACTION_STATUSES)
-        and len(set(kpi.ACTION_SYMBOLS.values())) == 5
+        set(performance.ACTION_SYMBOLS) == set(kpis.ACTION_STATUSES)
+        and len(set(performance.ACTION_SYMBOLS.values())) == 5
     )
 
 
 def test_quarter_arithmetic():
-    assert kpi.previous_quarter("2022-23 Q1") == "2021-22 Q4"
-    assert kpi.same_quarter_last_year("2022-23 Q2") == "2021-22 Q2"
-    assert kpi.quarter_end_month("2022-23 Q2") == "2022-09"
-    assert kpi.quarter_end_month("2022-23 Q4") == "2023-03"
-    assert kpi.quarter_end_month("2099-00 Q3") == "2099-12"
-    assert len(kpi.quarters("2016-17 Q1", "2022-23 Q2")) == 26
-    assert kpi.is_period("2022-23 Q2", "quarterly") and not kpi.is_period(
+    assert periods.previous_quarter("2022-23 Q1") == "2021-22 Q4"
+    assert periods.same_quarter_last_year("2022-23 Q2") == "2021-22 Q2"
+    assert periods.quarter_end_month("2022-23 Q2") == "2022-09"
+    assert periods.quarter_end_month("2022-23 Q4") == "2023-03"
+    assert periods.quarter_end_month("2099-00 Q3") == "2099-12"
+    assert len(periods.quarters("2016-17 Q1", "2022-23 Q2")) == 26
+    assert periods.is_period("2022-23 Q2", "quarterly") and not periods.is_period(
         "2022-24 Q2", "quarterly"
     )
-    assert kpi.is_period("2022-09", "monthly") and not kpi.is_period(
+    assert periods.is_period("2022-09", "monthly") and not periods.is_period(
         "2022-13", "monthly"
     )
-    assert not kpi.is_period("2022-23 Q2", "monthly") and not kpi.is_period(
+    assert not periods.is_period("2022-23 Q2", "monthly") and not periods.is_period(
         "2022-09", "quarterly"
     )
     with pytest.raises(ValueError, match="not a quarter"):
-        kpi.scorecard(None, "2022-09")
+        performance.scorecard(None, "2022-09")
 
 
 def definition(kpi_id: str, directorate: str = "Dir A", **changes) -> dict:
@@ -337,12 +339,12 @@ def write_tables(folder: Path, tables: dict[str, pd.DataFrame]) -> Path:
 
 
 @pytest.fixture()
-def constructed(tmp_path: Path) -> kpi.KPIData:
-    return kpi.load_kpis(write_tables(tmp_path / "ok", constructed_tables()))
+def constructed(tmp_path: Path) -> kpis.KPIData:
+    return kpis.load_kpis(write_tables(tmp_path / "ok", constructed_tables()))
 
 
 def test_scorecard_on_constructed_data(constructed):
-    card = kpi.scorecard(constructed, "2022-23 Q2").set_index("kpi_id")
+    card = performance.scorecard(constructed, "2022-23 Q2").set_index("kpi_id")
     assert card["score"].to_dict() == {
         "K1": "on target",
         "K2": "tolerance",
@@ -373,16 +375,16 @@ def test_scorecard_on_constructed_data(constructed):
         card.loc["K3", "score_symbol"] == "○"
         and card.loc["K3", "short_term_symbol"] == "–"
     )
-    assert list(kpi.scorecard(constructed, "2022-23 Q2", "Dir B")["kpi_id"]) == [
+    assert list(performance.scorecard(constructed, "2022-23 Q2", "Dir B")["kpi_id"]) == [
         "K3",
         "K4",
     ]
     with pytest.raises(ValueError, match="no KPIs for directorate"):
-        kpi.scorecard(constructed, "2022-23 Q2", "Dir C")
+        performance.scorecard(constructed, "2022-23 Q2", "Dir C")
 
 
 def test_summary_counts_on_constructed_data(constructed):
-    table = kpi.summary(constructed, "2022-23 Q2").set_index("directorate")
+    table = performance.summary(constructed, "2022-23 Q2").set_index("directorate")
     a, b, total = table.loc["Dir A"], table.loc["Dir B"], table.loc["All directorates"]
     assert (a.kpis_due, a.kpis_reported, a.kpis_missing) == (2, 2, 0)
     assert (b.kpis_due, b.kpis_reported, b.kpis_missing) == (2, 1, 1)
@@ -411,7 +413,7 @@ def test_summary_counts_on_constructed_data(constructed):
         total.actions_due,
         total.actions_not_updated,
     ) == (4, 1, 4, 1)
-    previous = kpi.summary(constructed, "2022-23 Q1").set_index("directorate")
+    previous = performance.summary(constructed, "2022-23 Q1").set_index("directorate")
     assert (
         previous.loc["Dir A", "actions_on_target"] == 1
         and previous.loc["Dir B", "actions_due"] == 0
@@ -419,20 +421,20 @@ def test_summary_counts_on_constructed_data(constructed):
 
 
 def test_exceptions_list_kpis_below_target_with_or_without_a_narrative(constructed):
-    q1 = kpi.exceptions(constructed, "2022-23 Q1", include_tolerance=True).set_index(
+    q1 = performance.exceptions(constructed, "2022-23 Q1", include_tolerance=True).set_index(
         "kpi_id"
     )
     # K1 48 and K2 47 are in tolerance; K3's 60 is on target, so its narrative is not listed;
     # K4 (monthly, 8.0 in June) is on target.
     assert list(q1.index) == ["K1", "K2"] and not q1["has_narrative"].any()
     assert (q1["performance"] == "").all()
-    assert kpi.exceptions(constructed, "2022-23 Q1").empty
+    assert performance.exceptions(constructed, "2022-23 Q1").empty
     tables = constructed_tables()
     tables["kpi_values"].loc[6, "value"] = 30.0  # K3 2022-23 Q1 now below target
-    data = kpi.load_kpis(
+    data = kpis.load_kpis(
         write_tables(Path(constructed.folder).parent / "below", tables)
     )
-    found = kpi.exceptions(data, "2022-23 Q1").set_index("kpi_id")
+    found = performance.exceptions(data, "2022-23 Q1").set_index("kpi_id")
     assert list(found.index) == ["K3"] and found.loc["K3", "has_narrative"]
     assert found.loc["K3", "performance"] == "Low."
 
@@ -514,7 +516,7 @@ def test_bad_input_names_file_row_column_and_problem(
         f", row {row} \\(line {row + 1}\\)" if row is not None else ""
     )
     with pytest.raises(DataError, match=where + f", column '{column}'") as caught:
-        kpi.load_kpis(folder)
+        kpis.load_kpis(folder)
     error = caught.value
     assert Path(error.path).name == f"{table}.csv"
     assert (error.row, error.column) == (row, column)
@@ -525,14 +527,15 @@ def test_missing_file_and_folder(tmp_path):
     folder = write_tables(tmp_path / "partial", constructed_tables())
     (folder / "kpi_exceptions.csv").unlink()
     with pytest.raises(DataError, match="kpi_exceptions.csv: file not found"):
-        kpi.load_kpis(folder)
+        kpis.load_kpis(folder)
     with pytest.raises(DataError, match="KPI data folder not found"):
-        kpi.load_kpis(tmp_path / "nowhere")
+        kpis.load_kpis(tmp_path / "nowhere")
 
 
 # ---------------------------------------------------------------------------------------------
 # 4. The generator and the seed files
 # ---------------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_generator_is_deterministic_and_made_the_committed_files(generator, tmp_path):
     first, second = tmp_path / "first", tmp_path / "second"
     generator.write(generator.generate(generator.SEED), first)
@@ -546,17 +549,18 @@ def test_generator_is_deterministic_and_made_the_committed_files(generator, tmp_
         )
 
 
+@pytest.mark.slow
 def test_another_seed_changes_only_the_synthetic_rows(generator):
     one = generator.generate(generator.SEED)["kpi_values"]
     two = generator.generate(generator.SEED + 1)["kpi_values"]
-    real = one["source"] != kpi.SYNTHETIC
+    real = one["source"] != kpis.SYNTHETIC
     assert (one.loc[real, "value"] == two.loc[real, "value"]).all()
     assert (one.loc[~real, "value"] != two.loc[~real, "value"]).mean() > 0.5
 
 
 def test_real_values_are_exactly_the_seed_files(committed, report):
     values = committed.values.set_index(["kpi_id", "period"])
-    real = committed.values[committed.values["source"] != kpi.SYNTHETIC]
+    real = committed.values[committed.values["source"] != kpis.SYNTHETIC]
     expected = {}
     history = pd.read_csv(REFERENCE / "pi2257_history.csv")
     for _, row in history.iterrows():
@@ -573,7 +577,7 @@ def test_real_values_are_exactly_the_seed_files(committed, report):
     assert len(real) == len(expected) == 27
     for key, value in expected.items():
         assert values.loc[key, "value"] == value, key
-        assert values.loc[key, "source"] != kpi.SYNTHETIC, key
+        assert values.loc[key, "source"] != kpis.SYNTHETIC, key
     assert (
         values.loc[("PI 2257", "2021-22 Q2"), "value"] == 410400
     )  # the history says 410000
@@ -591,6 +595,7 @@ def test_definitions_come_from_the_scorecard(committed, report):
     assert set(polarity[polarity == LOW].index) == {"PI 2134", "PI 2260"}
 
 
+@pytest.mark.slow
 def test_the_generator_refuses_an_unexplained_seed_disagreement(generator, report):
     history = pd.read_csv(
         REFERENCE / "pi2257_history.csv", dtype=str, keep_default_na=False

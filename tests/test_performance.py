@@ -14,15 +14,23 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import yaml
 
-from jsna import build, kpi, performance
-from jsna import performance_views as pv
 from jsna.__main__ import main
-from jsna.data import DataError
+from jsna.book import build
+from jsna.compute import performance
+from jsna.config import Settings
+from jsna.errors import DataError
+from jsna.inputs import kpis
+from jsna.pages import performance as pv
 from jsna.stats import SpcRules, xmr
-from jsna.views import Store
-from tests.conftest import ROOT, tiny_tables, write_tables
+from jsna.store import Store
+from tests.conftest import (
+    ROOT,
+    tiny_tables,
+    write_parameters,
+    write_store,
+    write_tables,
+)
 
 QUARTER = "2022-23 Q2"
 KPI_DATA = ROOT / "data" / "kpi"
@@ -31,16 +39,13 @@ EIGHT = ["PI 2133", "PI 2132", "PI 501", "PI 2134", "PI 1441", "PI 2257", "PI 20
 
 @pytest.fixture(scope="module")
 def tables() -> dict[str, pd.DataFrame]:
-    return performance.kpi_tables(kpi.load_kpis(KPI_DATA))
+    return performance.kpi_tables(kpis.load_kpis(KPI_DATA))
 
 
 @pytest.fixture(scope="module")
 def store(tables, tmp_path_factory: pytest.TempPathFactory) -> Store:
-    """A store folder holding the KPI tables (and an empty indicator table, which Store needs)."""
-    folder = tmp_path_factory.mktemp("store")
-    for name, df in {**tables, "indicators": pd.DataFrame({"indicator_id": pd.Series(dtype=str)})}.items():
-        df.to_parquet(folder / f"{name}.parquet", index=False)
-    return Store(folder)
+    """A store folder holding the KPI tables (every other table empty)."""
+    return Store(write_store(tmp_path_factory.mktemp("store"), tables))
 
 
 def text_of(fragment: str) -> str:
@@ -121,28 +126,26 @@ def test_each_control_chart_uses_only_the_quarters_up_to_its_own(tables) -> None
 # parameters/spc.yml
 # --------------------------------------------------------------------------------------------
 def test_spc_yml_sets_the_rules_and_the_defaults_are_nhs_englands(tmp_path: Path) -> None:
-    assert performance.load_rules(tmp_path / "missing.yml") == SpcRules()
-    assert performance.load_rules(ROOT / "parameters" / "spc.yml") == SpcRules()  # the shipped file states the defaults
+    assert kpis.load_rules(tmp_path / "missing.yml") == SpcRules()
+    assert kpis.load_rules(ROOT / "parameters" / "spc.yml") == SpcRules()  # the shipped file states the defaults
     path = tmp_path / "spc.yml"
     path.write_text("shift: 8\ntrend: false\nminimum_points: 20\n")
-    assert performance.load_rules(path) == SpcRules(shift=8, trend=None, minimum_points=20)
+    assert kpis.load_rules(path) == SpcRules(shift=8, trend=None, minimum_points=20)
     for text, column in (("shift: 1\n", "shift"), ("runs: 7\n", "runs"), ("two_of_three: maybe\n", "two_of_three")):
         path.write_text(text)
-        with pytest.raises(DataError, match=f"spc.yml, column '{column}'"):
-            performance.load_rules(path)
+        with pytest.raises(DataError, match=f"spc.yml, line 1, field '{column}'"):
+            kpis.load_rules(path)
 
 
 def test_the_rules_change_the_charts_and_the_page(tables, tmp_path: Path) -> None:
-    changed = performance.kpi_tables(kpi.load_kpis(KPI_DATA), SpcRules(shift=8, minimum_points=20))
+    changed = performance.kpi_tables(kpis.load_kpis(KPI_DATA), SpcRules(shift=8, minimum_points=20))
     before = tables["kpi_xmr_summary"].query("quarter == @QUARTER").set_index("kpi_id")
     after = changed["kpi_xmr_summary"].query("quarter == @QUARTER").set_index("kpi_id")
     # PI 501's latest point is in a run of 6 above the mean, not of 8.
     assert before.loc["PI 501", "variation_icon"] == "improvement_high" and after.loc["PI 501", "variation_icon"] == "common_cause"
     assert changed["kpi_xmr_summary"].query("quarter == '2020-21 Q3'")["variation_icon"].isna().all()  # 19 points < 20
     assert changed["kpi_spc_rules"].iloc[0]["shift"] == 8
-    for name, df in {**changed, "indicators": pd.DataFrame({"indicator_id": pd.Series(dtype=str)})}.items():
-        df.to_parquet(tmp_path / f"{name}.parquet", index=False)
-    method = text_of(pv.spc_method(Store(tmp_path)))
+    method = text_of(pv.spc_method(Store(write_store(tmp_path, changed))))
     assert "a run of 8 or more points all above, or all below, the mean" in method and "at least 20" in method
 
 
@@ -237,21 +240,19 @@ def test_the_quarter_is_a_parameter(store) -> None:
 # The build
 # --------------------------------------------------------------------------------------------
 @pytest.fixture
-def tiny_project(tmp_path: Path) -> build.Settings:
+def tiny_project(tmp_path: Path) -> Settings:
     """Tiny indicator inputs (fast), the real KPI data copied, and parameters for the borough."""
     data = write_tables(tmp_path / "data", tiny_tables())
     kpis = tmp_path / "kpi"
     shutil.copytree(KPI_DATA, kpis)
-    parameters = tmp_path / "parameters"
-    parameters.mkdir()
-    shutil.copy(ROOT / "parameters" / "chapters.yml", parameters)
-    places = {"places": [{"code": "E08000027", "name": "Dudley", "type": "borough", "parent": "E12000005"}]}
-    (parameters / "places.yml").write_text(yaml.safe_dump(places))
-    return build.Settings(data=data, kpis=kpis, parameters=parameters, out=tmp_path / "out", progress=False)
+    parameters = write_parameters(tmp_path / "parameters", [{"code": "E08000027"}])
+    return Settings(data=data, kpis=kpis, parameters=parameters, out=tmp_path / "out", progress=False)
 
 
-def test_the_build_stores_the_kpi_tables_and_plans_the_two_pages(tiny_project: build.Settings, tables) -> None:
-    _, plan = build.build_store(tiny_project)
+@pytest.mark.slow
+def test_the_build_stores_the_kpi_tables_and_plans_the_two_pages(tiny_project: Settings, tables) -> None:
+    _, parameters = build.build_store(tiny_project)
+    plan = build.plan_for(tiny_project, parameters)
     for name in tables:
         assert (tiny_project.store / f"{name}.parquet").exists(), name
         assert pd.read_parquet(tiny_project.store / f"{name}.parquet").to_csv(index=False) == tables[name].to_csv(index=False), name
@@ -259,7 +260,8 @@ def test_the_build_stores_the_kpi_tables_and_plans_the_two_pages(tiny_project: b
     assert jobs["services"].output == "borough/dudley/services.ipynb" and jobs["exceptions"].template == "chapters/exceptions.md"
 
 
-def test_a_changed_spc_yml_recomputes_the_store(tiny_project: build.Settings) -> None:
+@pytest.mark.slow
+def test_a_changed_spc_yml_recomputes_the_store(tiny_project: Settings) -> None:
     build.build_store(tiny_project)
     key = build.inputs_key(tiny_project)
     (tiny_project.parameters / "spc.yml").write_text("shift: 8\n")
@@ -271,7 +273,8 @@ def test_a_changed_spc_yml_recomputes_the_store(tiny_project: build.Settings) ->
     assert pd.read_parquet(tiny_project.store / "kpi_spc_rules.parquet").iloc[0]["shift"] == 8
 
 
-def test_a_bad_kpi_file_stops_the_build_and_leaves_the_store_untouched(tiny_project: build.Settings, capsys) -> None:
+@pytest.mark.slow
+def test_a_bad_kpi_file_stops_the_build_and_leaves_the_store_untouched(tiny_project: Settings, capsys) -> None:
     build.build_store(tiny_project)
     before = {p.name: p.read_bytes() for p in sorted(tiny_project.store.iterdir())}
     # A good change to the indicator inputs beside the bad KPI file: were anything written before

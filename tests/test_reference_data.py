@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, load_test_catalogue
 
 REFERENCE = ROOT / "data" / "reference"
 #: comparators.csv indicator (and sex) -> the indicator's name in the published table.
@@ -82,9 +82,9 @@ def test_every_fingertips_comparator_matches_the_published_table() -> None:
 
 
 def test_every_comparator_indicator_is_in_the_catalogue_with_a_period_it_can_have() -> None:
-    from jsna.indicators import load_catalogue, parse_period_label
+    from jsna.inputs.periods import parse_period_label
 
-    catalogue = {entry["id"]: entry for entry in load_catalogue(ROOT / "data" / "indicators.yml")}
+    catalogue = {entry["id"]: entry for entry in load_test_catalogue(ROOT / "data" / "indicators.yml")}
     comparators = pd.read_csv(REFERENCE / "comparators.csv", dtype={"period": str})
     for indicator, rows in comparators.groupby("indicator_id"):
         entry = catalogue[indicator]

@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from jsna import build
+from jsna.store import TABLES
 from tests.conftest import (
     ROOT,
     first_township,
@@ -38,7 +38,7 @@ def test_site_has_start_page_place_pages_and_chapters(site: Path) -> None:
     for page in pages:
         assert (html / page).exists(), page
     page = (html / f"{folder}/population.html").read_text()
-    assert f"Population: {township['name']}" in page
+    assert f"Population: {township.name}" in page
     assert page.count('class="jsna-chart"') == 3
     assert page.count("<details") >= 3 and "Download the data (CSV)" in page
     assert "synthetic demonstration data" in page  # the banner is on every page
@@ -56,7 +56,7 @@ def test_inequalities_chapter_for_the_borough_and_the_township(site: Path) -> No
     assert borough.count('class="jsna-chart"') >= 20
     township = first_township()
     page = (site / "html" / township_folder() / "inequalities.html").read_text()
-    assert f"Inequalities: {township['name']}" in page and "Local deprivation quintile" in page
+    assert f"Inequalities: {township.name}" in page and "Local deprivation quintile" in page
     assert "Which causes make up the gap" not in page and "Inequality in life expectancy across the local deprivation deciles" not in page
     assert "in each ward of " in page
 
@@ -73,7 +73,7 @@ def test_downloads_hold_the_store(site: Path) -> None:
     store = pd.read_parquet(site / "store" / "indicators.parquet")
     assert len(published) == len(store) > 0
     assert {"indicator_id", "area_code", "value", "lower_95_0", "upper_99_8", "compared_to_england"} <= set(published.columns)
-    for name, file in build.INEQUALITY_DOWNLOADS.items():
+    for name, file in ((name, t.download) for name, t in TABLES.items() if t.download):
         downloaded = pd.read_csv(site / "html" / "downloads" / file)
         assert len(downloaded) == len(pd.read_parquet(site / "store" / f"{name}.parquet")) > 0, file
     definitions = (site / "html" / "about" / "definitions.html").read_text()
@@ -81,7 +81,7 @@ def test_downloads_hold_the_store(site: Path) -> None:
 
 
 def test_rebuild_without_changes_executes_nothing(site: Path) -> None:
-    township = first_township()["code"]
+    township = first_township().code
     command = [sys.executable, "-m", "jsna", "build", "--out", str(site), "--no-progress", "--places", "E08000027", township]
     result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, result.stderr
@@ -121,11 +121,11 @@ def test_start_page_navigates_to_township_chapter(site: Path, server: str, brows
     page = browser.new_page()
     page.goto(f"{server}/index.html", wait_until="networkidle")
     assert "demonstration" in page.locator("body").inner_text().lower()
-    page.locator("nav.bd-links a", has_text=township["name"]).first.click()
+    page.locator("nav.bd-links a", has_text=township.name).first.click()
     page.wait_for_load_state("networkidle")
     page.locator("article a", has_text="Population").first.click()
     page.wait_for_selector(".jsna-chart svg", timeout=20_000)
-    assert township["name"] in page.locator("h1").first.inner_text()
+    assert township.name in page.locator("h1").first.inner_text()
     page.close()
 
 

@@ -8,17 +8,20 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from jsna import build
-from jsna.data import DataError
+from jsna.book import build
+from jsna.config import Settings
+from jsna.errors import DataError
 from tests.conftest import ROOT
+
+pytestmark = pytest.mark.slow  # each computes the whole demonstration store
 
 
 def test_unchanged_inputs_reuse_the_store_and_a_changed_file_recomputes_it(tmp_path: Path, monkeypatch) -> None:
     data = tmp_path / "data"
     shutil.copytree(ROOT / "data" / "demo", data)
-    settings = build.Settings(data=data, out=tmp_path / "out")
-    first, plan = build.build_store(settings)
-    assert plan.jobs
+    settings = Settings(data=data, out=tmp_path / "out")
+    first, parameters = build.build_store(settings)
+    assert parameters.places
 
     calls = []
     real_load = build.load_inputs
@@ -41,7 +44,7 @@ def test_unchanged_inputs_reuse_the_store_and_a_changed_file_recomputes_it(tmp_p
 def test_a_bad_input_is_reported_even_after_a_good_build(tmp_path: Path) -> None:
     data = tmp_path / "data"
     shutil.copytree(ROOT / "data" / "demo", data)
-    settings = build.Settings(data=data, out=tmp_path / "out")
+    settings = Settings(data=data, out=tmp_path / "out")
     build.build_store(settings)
     before = (settings.store / "indicators.parquet").read_bytes()
     births = pd.read_csv(data / "births.csv")

@@ -20,7 +20,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from jsna import charts, text, views
+from jsna.pages import charts, text
+from jsna.pages import indicators as views
+from jsna.store import Store
+from tests.conftest import write_store
 
 BOROUGH, T1, T2 = "E08000027", "XT0000001", "XT0000002"
 W1, W2, W4, W3 = "XW0000001", "XW0000002", "XW0000004", "XW0000003"
@@ -66,11 +69,11 @@ CATALOGUE = [
     {"indicator_id": "admissions", "title": "Emergency admissions for falls (per 100,000)", "definition": "Admissions.",
      "method": "dsr", "unit": "per 100,000", "age": "All ages", "sex": "Persons", "polarity": POLARITY["admissions"],
      "areas": "borough, township, ward, practice", "windows": "1, 3", "year_type": "calendar", "source": "Synthetic",
-     "chapter": "age_well", "stage": "age_well", "disclosure": "hospital", "funnel": True},
+     "chapter": "age_well", "disclosure": "hospital", "funnel": True},
     {"indicator_id": "life_exp", "title": "Life expectancy at birth (years)", "definition": "Life expectancy.",
      "method": "life_expectancy", "unit": "years", "age": "All ages", "sex": "Male, Female", "polarity": POLARITY["life_exp"],
      "areas": "borough, township, ward", "windows": "1, 3", "year_type": "calendar", "source": "Synthetic",
-     "chapter": "live_well", "stage": "live_well", "disclosure": "", "funnel": False},
+     "chapter": "live_well", "disclosure": "", "funnel": False},
 ]  # fmt: skip
 
 
@@ -175,8 +178,7 @@ def age_structure() -> tuple[pd.DataFrame, pd.DataFrame]:
     return structure, england
 
 
-def write_store(folder: Path) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
+def views_store(folder: Path) -> Path:
     points, lines = funnel_tables()
     structure, england = age_structure()
     tables = {
@@ -184,19 +186,17 @@ def write_store(folder: Path) -> Path:
         "age_structure": structure, "england_age_structure": england,
         "geography": pd.DataFrame(GEOGRAPHY, columns=["area_code", "area_name", "area_type", "parent_code"]),
     }  # fmt: skip
-    for name, table in tables.items():
-        table.to_parquet(folder / f"{name}.parquet", index=False)
-    return folder
+    return write_store(folder, tables)
 
 
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return write_store(tmp_path_factory.mktemp("store"))
+    return views_store(tmp_path_factory.mktemp("store"))
 
 
 @pytest.fixture
-def store(folder: Path) -> views.Store:
-    return views.Store(folder)
+def store(folder: Path) -> Store:
+    return Store(folder)
 
 
 def raw(folder: Path) -> pd.DataFrame:
@@ -221,7 +221,7 @@ def datasets(figure: charts.Figure) -> list[dict]:
 # --------------------------------------------------------------------------------------------
 # Spine table
 # --------------------------------------------------------------------------------------------
-def test_spine_table_rows_equal_the_store(store: views.Store, folder: Path) -> None:
+def test_spine_table_rows_equal_the_store(store: Store, folder: Path) -> None:
     table = views.spine_table(store, BOROUGH, "live_well")
     df = raw(folder)
     for sex, words in (("Male", "men"), ("Female", "women")):
@@ -241,7 +241,7 @@ def test_spine_table_rows_equal_the_store(store: views.Store, folder: Path) -> N
     assert "Emergency admissions" not in table  # another chapter
 
 
-def test_spine_table_ward_ranges(store: views.Store) -> None:
+def test_spine_table_ward_ranges(store: Store) -> None:
     # The borough: every ward (Damson's suppressed value is not part of the range).
     cells = row_of(views.spine_table(store, BOROUGH, "age_well"), "Emergency admissions for falls (per 100,000)")
     assert cells[6] == "120.0 – 140.0"
@@ -255,7 +255,7 @@ def test_spine_table_ward_ranges(store: views.Store) -> None:
     assert cells[6] == "[x]"
 
 
-def test_spine_table_marks_suppressed_values_with_a_footnote(store: views.Store) -> None:
+def test_spine_table_marks_suppressed_values_with_a_footnote(store: Store) -> None:
     table = views.spine_table(store, W3, "age_well")
     cells = row_of(table, "Emergency admissions for falls (per 100,000)")
     assert cells[1:4] == ["2020 - 22", "[c]", "[c]"]  # wards show pooled periods
@@ -264,7 +264,7 @@ def test_spine_table_marks_suppressed_values_with_a_footnote(store: views.Store)
     assert "[c] confidential" not in views.spine_table(store, W1, "age_well")
 
 
-def test_spine_figure_scales_england_to_the_centre(store: views.Store) -> None:
+def test_spine_figure_scales_england_to_the_centre(store: Store) -> None:
     figure = views.spine_figure(store, BOROUGH, "live_well")
     points = {r["indicator"]: r for r in datasets(figure) if "position" in r and "indicator" in r}
     men = points["Life expectancy at birth (years) – men (2022)"]
@@ -282,7 +282,7 @@ def test_spine_figure_scales_england_to_the_centre(store: views.Store) -> None:
 # --------------------------------------------------------------------------------------------
 # Compare areas
 # --------------------------------------------------------------------------------------------
-def test_compare_areas_title_counts(store: views.Store) -> None:
+def test_compare_areas_title_counts(store: Store) -> None:
     title = " ".join(views.compare_areas_figure(store, BOROUGH, "admissions").chart.to_dict()["title"]["text"])
     assert title == "Emergency admissions for falls are significantly worse than Borough's in 1 of 2 townships and better in 1"
     # Wards of a township use pooled years; Ash (worse), Birch (better) and Cedar (similar).
@@ -292,7 +292,7 @@ def test_compare_areas_title_counts(store: views.Store) -> None:
     assert title == "Life expectancy at birth for men is not significantly different from North township's in any of the 3 wards"
 
 
-def test_compare_areas_counts_follow_the_store(store: views.Store, folder: Path) -> None:
+def test_compare_areas_counts_follow_the_store(store: Store, folder: Path) -> None:
     df = raw(folder)
     kids = df.loc[(df["indicator_id"] == "life_exp") & (df["sex"] == "Female") & (df["parent_code"] == BOROUGH)
                   & (df["years"] == 1) & (df["period_end"] == 2022)]  # fmt: skip
@@ -307,7 +307,7 @@ def test_compare_areas_counts_follow_the_store(store: views.Store, folder: Path)
     assert "England: 83.0" in json.dumps(figure.chart.to_dict())  # labelled reference line
 
 
-def test_compare_areas_leaves_out_suppressed_children(store: views.Store) -> None:
+def test_compare_areas_leaves_out_suppressed_children(store: Store) -> None:
     figure = views.compare_areas_figure(store, T2, "admissions")
     assert figure.table["Value"].tolist() == ["[c]"]
     assert "[c]" in figure.note
@@ -318,7 +318,7 @@ def test_compare_areas_leaves_out_suppressed_children(store: views.Store) -> Non
 # --------------------------------------------------------------------------------------------
 # Trend
 # --------------------------------------------------------------------------------------------
-def test_trend_title_states_the_recent_trend(store: views.Store) -> None:
+def test_trend_title_states_the_recent_trend(store: Store) -> None:
     figure = views.trend_figure(store, BOROUGH, "admissions")
     title = " ".join(figure.chart.to_dict()["title"]["text"])
     assert title == "Emergency admissions for falls in Borough are decreasing and getting better"
@@ -329,7 +329,7 @@ def test_trend_title_states_the_recent_trend(store: views.Store) -> None:
     assert women == "There has been no significant recent change in life expectancy at birth for women in Borough"
 
 
-def test_trend_uses_pooled_years_for_wards_and_shows_suppression(store: views.Store) -> None:
+def test_trend_uses_pooled_years_for_wards_and_shows_suppression(store: Store) -> None:
     ward = views.trend_figure(store, W1, "life_exp", sex="Male")
     assert all(" - " in period for period in ward.table["Period"])
     township = views.trend_figure(store, T2, "admissions")
@@ -343,7 +343,7 @@ def test_trend_uses_pooled_years_for_wards_and_shows_suppression(store: views.St
 # --------------------------------------------------------------------------------------------
 # Tartan rug
 # --------------------------------------------------------------------------------------------
-def test_tartan_has_one_cell_per_indicator_and_place(store: views.Store) -> None:
+def test_tartan_has_one_cell_per_indicator_and_place(store: Store) -> None:
     figure = views.tartan_rug(store, BOROUGH, "live_well")
     cells = [r for r in datasets(figure) if "text" in r]
     places = ["England", "Borough", "North township", "South township"]
@@ -360,7 +360,7 @@ def test_tartan_has_one_cell_per_indicator_and_place(store: views.Store) -> None
     assert row_of(html_table, "Life expectancy at birth – men (2022)")[1:4] == ["years", "81.0", "78.0 ▼ Worse"]
 
 
-def test_tartan_for_a_township_uses_its_wards_and_marks_suppression(store: views.Store) -> None:
+def test_tartan_for_a_township_uses_its_wards_and_marks_suppression(store: Store) -> None:
     figure = views.tartan_rug(store, T2, "age_well")
     cells = {r["place"]: r for r in datasets(figure) if "text" in r}
     assert set(cells) == {"England", "South township", "Damson ward"}
@@ -371,7 +371,7 @@ def test_tartan_for_a_township_uses_its_wards_and_marks_suppression(store: views
 # --------------------------------------------------------------------------------------------
 # Funnel
 # --------------------------------------------------------------------------------------------
-def test_funnel_title_names_exactly_the_outlying_practice(store: views.Store) -> None:
+def test_funnel_title_names_exactly_the_outlying_practice(store: Store) -> None:
     figure = views.funnel_figure(store, "admissions")
     title = " ".join(figure.chart.to_dict()["title"]["text"])
     assert "Practice 3" in title and "1 of 6 GP practices is outside the 99.8% limits" in title
@@ -382,17 +382,17 @@ def test_funnel_title_names_exactly_the_outlying_practice(store: views.Store) ->
 
 
 def test_funnel_without_outliers_says_so(folder: Path, tmp_path: Path) -> None:
-    copy = write_store(tmp_path / "store")
+    copy = views_store(tmp_path / "store")
     points = pd.read_parquet(copy / "funnels.parquet").assign(significance="Not significant")
     points.to_parquet(copy / "funnels.parquet", index=False)
-    title = " ".join(views.funnel_figure(views.Store(copy), "admissions").chart.to_dict()["title"]["text"])
+    title = " ".join(views.funnel_figure(Store(copy), "admissions").chart.to_dict()["title"]["text"])
     assert title.startswith("No GP practice is outside the 99.8% limits")
 
 
 # --------------------------------------------------------------------------------------------
 # Place profile
 # --------------------------------------------------------------------------------------------
-def test_profile_pyramid_compares_with_the_borough(store: views.Store) -> None:
+def test_profile_pyramid_compares_with_the_borough(store: Store) -> None:
     north = views.profile_pyramid(store, T1)
     assert " ".join(north.chart.to_dict()["title"]["text"]) == "North township has an older population than Borough"
     assert "Men, Borough (%)" in north.table.columns
@@ -404,7 +404,7 @@ def test_profile_pyramid_compares_with_the_borough(store: views.Store) -> None:
     assert " ".join(borough.chart.to_dict()["title"]["text"]) == "Borough has a population of similar age to England"
 
 
-def test_profile_spine_covers_every_chapter_against_the_parent(store: views.Store) -> None:
+def test_profile_spine_covers_every_chapter_against_the_parent(store: Store) -> None:
     table = views.profile_spine(store, T1)
     assert "Live well" in table and "Age well" in table
     cells = row_of(table, "Life expectancy at birth (years) – men")
@@ -412,7 +412,7 @@ def test_profile_spine_covers_every_chapter_against_the_parent(store: views.Stor
     assert ">Compared with Borough<" in table
 
 
-def test_headline_findings_follow_the_flags_worst_first(store: views.Store) -> None:
+def test_headline_findings_follow_the_flags_worst_first(store: Store) -> None:
     lines = views.headline_findings(store, BOROUGH).splitlines()
     assert lines == [
         "- Life expectancy at birth for men in Borough (78.0 years in 2022) is significantly worse than England (81.0 years) and getting worse.",
@@ -428,7 +428,7 @@ def test_headline_findings_follow_the_flags_worst_first(store: views.Store) -> N
 # --------------------------------------------------------------------------------------------
 # Every output: alt text, tables, no suppressed number, deterministic
 # --------------------------------------------------------------------------------------------
-def every_output(store: views.Store) -> list:
+def every_output(store: Store) -> list:
     outputs = [views.funnel_figure(store, "admissions")]
     for code in (BOROUGH, T1, T2, W3, NETWORK):
         outputs += [views.profile_spine(store, code), views.headline_findings(store, code)]
@@ -446,7 +446,7 @@ def every_output(store: views.Store) -> list:
 
 @pytest.fixture(scope="module")
 def outputs(folder: Path) -> list:
-    return every_output(views.Store(folder))
+    return every_output(Store(folder))
 
 
 def rendered(output) -> str:
@@ -483,19 +483,20 @@ def test_every_figure_has_alt_text_a_title_and_a_table(outputs: list) -> None:
         assert 'aria-label="' in page and "<table" in page and "data:text/csv" in page
 
 
-def test_figures_state_comparison_by_shape_as_well_as_colour(store: views.Store) -> None:
+def test_figures_state_comparison_by_shape_as_well_as_colour(store: Store) -> None:
     for figure in (views.compare_areas_figure(store, BOROUGH, "admissions"), views.spine_figure(store, BOROUGH, "live_well")):
         encodings = [layer.get("encoding", {}) for layer in figure.chart.to_dict()["layer"]]
         points = [e for e in encodings if "shape" in e]
         assert points and points[0]["shape"]["field"] == points[0]["color"]["field"] == "comparison"
 
 
+@pytest.mark.slow
 def test_output_is_deterministic(outputs: list, folder: Path) -> None:
-    again = every_output(views.Store(folder))
+    again = every_output(Store(folder))
     assert [rendered(o) for o in outputs] == [rendered(o) for o in again]
 
 
-def test_unknown_indicator_or_place_is_a_clear_error(store: views.Store) -> None:
+def test_unknown_indicator_or_place_is_a_clear_error(store: Store) -> None:
     with pytest.raises(KeyError, match="not in the store's catalogue"):
         views.trend_figure(store, BOROUGH, "no_such_indicator")
     with pytest.raises(KeyError, match="no values for the places within"):
@@ -529,12 +530,12 @@ def test_sentence_helpers() -> None:
         "In Dudley, 1 of 3 indicators compared is significantly worse than England and 1 is better"
     )
     assert text.tally_title("Dudley", ["Not compared"], "England").startswith("No indicator for Dudley")
-    assert text.funnel_title(["A", "B"], [True, False], "Diabetes prevalence", "2022", 9)[0] == (
+    assert text.funnel_title(["A", "B"], [True, False], "Diabetes prevalence", "2022", 9, "the borough")[0] == (
         "2 of 9 GP practices are outside the 99.8% limits for diabetes prevalence in 2022: A above; B below"
     )
-    many = text.funnel_title(list("ABCDE"), [True, True, True, False, False], "Diabetes prevalence", "2022", 40)
+    many = text.funnel_title(list("ABCDE"), [True, True, True, False, False], "Diabetes prevalence", "2022", 40, "the county")
     assert many[0] == "5 of 40 GP practices are outside the 99.8% limits for diabetes prevalence in 2022: 3 above, 2 below"
-    assert many[1].startswith("A, B and C above; D and E below.")
+    assert many[1] == "A, B and C above; D and E below. Outside the 99.8% limits: very unlikely to be chance variation around the county's value."
     assert text.value_text(415.12, "per 100,000") == "415.1 per 100,000"
     assert text.lower_first("COPD admissions") == "COPD admissions"
 
@@ -542,7 +543,7 @@ def test_sentence_helpers() -> None:
 # --------------------------------------------------------------------------------------------
 # Chapter sections (chapters/life_course.md)
 # --------------------------------------------------------------------------------------------
-def test_indicator_sections_give_heading_comparison_and_trend(store: views.Store) -> None:
+def test_indicator_sections_give_heading_comparison_and_trend(store: Store) -> None:
     sections = views.indicator_sections(store, BOROUGH, "live_well")
     assert [len(section) for section in sections] == [3, 3]  # men, women
     heading, compare, trend = sections[0]
@@ -552,7 +553,7 @@ def test_indicator_sections_give_heading_comparison_and_trend(store: views.Store
     assert [len(section) for section in views.indicator_sections(store, W1, "live_well")] == [2, 2]
 
 
-def test_funnel_figures_for_the_borough_only(store: views.Store) -> None:
+def test_funnel_figures_for_the_borough_only(store: Store) -> None:
     (figure,) = views.funnel_figures(store, BOROUGH, "age_well")
     assert figure.name == "funnel-admissions-2022"
     (note,) = views.funnel_figures(store, T1, "age_well")
@@ -561,34 +562,32 @@ def test_funnel_figures_for_the_borough_only(store: views.Store) -> None:
     assert "No indicator in this chapter" in none
 
 
-def test_headline_findings_of_one_chapter(store: views.Store) -> None:
+def test_headline_findings_of_one_chapter(store: Store) -> None:
     lines = views.headline_findings(store, BOROUGH, chapter="age_well").splitlines()
     assert len(lines) == 1 and lines[0].startswith("- Emergency admissions for falls")
 
 
 def test_compare_areas_without_polarity_states_the_range(folder: Path, tmp_path: Path) -> None:
-    copy = write_store(tmp_path / "store")
+    copy = views_store(tmp_path / "store")
     df = pd.read_parquet(copy / "indicators.parquet")
     df.loc[df["indicator_id"] == "admissions", ["compared_to_england", "compared_to_parent"]] = "Not compared"
     df.to_parquet(copy / "indicators.parquet", index=False)
-    figure = views.compare_areas_figure(views.Store(copy), T1, "admissions")
+    figure = views.compare_areas_figure(Store(copy), T1, "admissions")
     title = " ".join(figure.chart.to_dict()["title"]["text"])
     assert title == "Emergency admissions for falls ranged from 120.0 per 100,000 in Birch ward to 140.0 per 100,000 in Ash ward in 2020 - 22"
 
 
 def test_summaries_show_the_latest_period_england_can_be_compared_with(tmp_path: Path) -> None:
-    from jsna.indicators import STORE_COLUMNS
-
     rows = pd.DataFrame({"period_end": [2020, 2021, 2022], "value": [10.0, 11.0, 12.0], "england_value": [9.0, np.nan, np.nan]})
     rows = rows.assign(indicator_id="a", area_code="B", sex="Persons", years=1, period=rows["period_end"].astype(str), note="", recent_trend="")
     no_england = rows.assign(indicator_id="b", england_value=np.nan)
-    pd.concat([rows, no_england]).reindex(columns=STORE_COLUMNS).to_parquet(tmp_path / "indicators.parquet")
-    store = views.Store(tmp_path)
+    write_store(tmp_path, {"indicators": pd.concat([rows, no_england])})
+    store = Store(tmp_path)
     assert store.latest("a", "B")["period"] == "2020"  # 2021 and 2022 have no England value
     assert store.latest("b", "B")["period"] == "2022"  # England never published: the latest
 
 
-def test_a_ward_profile_compares_with_the_borough_not_its_township(store: views.Store) -> None:
+def test_a_ward_profile_compares_with_the_borough_not_its_township(store: Store) -> None:
     spine = views.profile_spine(store, W1)
     assert f"compared with {store.name(BOROUGH)} and England" in spine
     assert f"Compared with {store.name(store.parent(W1))}" not in spine

@@ -270,7 +270,7 @@ def tartan(cells: pd.DataFrame, *, title: str, subtitle: str, rows: list[str], c
     return alt.layer(rect, label).properties(title=chart_title(title, subtitle, width=80), width=max(240, 78 * len(columns)), height=30 * len(rows))
 
 
-def spine(data: pd.DataFrame, *, title: str, subtitle: str, rows: list[str]) -> alt.LayerChart:
+def spine(data: pd.DataFrame, *, title: str, subtitle: str, rows: list[str], range_title: str) -> alt.LayerChart:
     """Fingertips-style spine chart: each indicator on its own scale, England at the centre.
 
     ``data`` has ``indicator``, ``position`` (the place's value scaled to 0-1, better to the
@@ -284,7 +284,7 @@ def spine(data: pd.DataFrame, *, title: str, subtitle: str, rows: list[str]) -> 
     base = alt.Chart(data).encode(y=y)
     track = base.mark_bar(color="#eeeeee", height=16).encode(x=alt.datum(0), x2=alt.datum(1))
     ranges = base.transform_filter(alt.datum.range_from != None).mark_bar(color="#9a9a9a", height=16).encode(
-        x=alt.X("range_from:Q", scale=alt.Scale(domain=[0, 1])), x2="range_to:Q", tooltip=["indicator:N", alt.Tooltip("range_text:N", title="Range across wards")]
+        x=alt.X("range_from:Q", scale=alt.Scale(domain=[0, 1])), x2="range_to:Q", tooltip=["indicator:N", alt.Tooltip("range_text:N", title=range_title)]
     )
     centre = alt.Chart(pd.DataFrame({"position": [0.5]})).mark_rule(color=COMPARATOR_COLOUR, strokeWidth=2).encode(x=x)
     points = base.mark_point(filled=True, size=150, stroke="#222", strokeWidth=0.7, opacity=1).encode(

@@ -1,8 +1,8 @@
 """What the services and performance pages show: the council's KPI scorecards, the dashboard,
 the directorate actions, Making Data Count control charts and the exception report.
 
-Like :mod:`jsna.views`, these functions only select from the store (the ``kpi_*`` tables of
-:mod:`jsna.performance`) and turn the rows into tables, figures and sentences. Every score, trend
+Like :mod:`jsna.pages.indicators`, these functions only select from the store (the ``kpi_*``
+tables of :mod:`jsna.compute.performance`) and turn the rows into tables, figures and sentences. Every score, trend
 and icon is said in words with a shape beside it; colour is added by CSS but never carries the
 meaning alone. The quarter is a parameter: every function takes the quarter it shows.
 """
@@ -14,10 +14,14 @@ import re
 
 import pandas as pd
 
-from jsna import charts, kpi
-from jsna.performance import rules_from_table
-from jsna.stats.spc import ASSURANCE_ICONS, VARIATION_ICONS
-from jsna.views import MISSING, Store, html_table
+from jsna.compute.performance import ACTION_SYMBOLS, SCORE_SYMBOLS, TREND_SYMBOLS
+from jsna.inputs.kpis import ACTION_STATUSES, SYNTHETIC
+from jsna.inputs.periods import previous_quarter, quarter_index, same_quarter_last_year
+from jsna.pages import charts
+from jsna.pages.html import MISSING, html_table
+from jsna.stats.spc import ASSURANCE_ICONS, VARIATION_ICONS, SpcRules
+from jsna.stats.targets import SCORES, TRENDS
+from jsna.store import Store
 
 #: The two pages, in the same folder of the book (the place's folder).
 SERVICES_PAGE = "services.html"
@@ -69,19 +73,11 @@ EXCEPTION_HISTORY = 8
 # --------------------------------------------------------------------------------------------
 # Reading the store
 # --------------------------------------------------------------------------------------------
-def table(store: Store, name: str) -> pd.DataFrame:
-    """A ``kpi_*`` table of the store, read once per store object."""
-    cache = store.__dict__.setdefault("_kpi_tables", {})
-    if name not in cache:
-        cache[name] = store.table(name)
-    return cache[name]
-
-
 def quarters(store: Store) -> list[str]:
     """Quarters with at least one reported KPI value, oldest first."""
-    cards = table(store, "kpi_scorecards")
+    cards = store.table("kpi_scorecards")
     reported = cards.loc[cards["score"] != "missing", "quarter"]
-    return sorted(set(reported), key=kpi.quarter_index)
+    return sorted(set(reported), key=quarter_index)
 
 
 def resolve_quarter(store: Store, quarter: str | None = "") -> str:
@@ -97,32 +93,41 @@ def resolve_quarter(store: Store, quarter: str | None = "") -> str:
 
 
 def scorecard(store: Store, quarter: str) -> pd.DataFrame:
-    cards = table(store, "kpi_scorecards")
+    cards = store.table("kpi_scorecards")
     return cards.loc[cards["quarter"] == quarter].reset_index(drop=True)
 
 
 def xmr_summary(store: Store, quarter: str) -> pd.DataFrame:
-    summary = table(store, "kpi_xmr_summary")
+    summary = store.table("kpi_xmr_summary")
     return summary.loc[summary["quarter"] == quarter].set_index("kpi_id")
 
 
 def xmr_points(store: Store, quarter: str, kpi_id: str) -> pd.DataFrame:
-    points = table(store, "kpi_xmr_points")
+    points = store.table("kpi_xmr_points")
     return points.loc[(points["quarter"] == quarter) & (points["kpi_id"] == kpi_id)].reset_index(drop=True)
 
 
 def exception_rows(store: Store, quarter: str) -> pd.DataFrame:
-    rows = table(store, "kpi_exceptions")
+    rows = store.table("kpi_exceptions")
     return rows.loc[rows["quarter"] == quarter].reset_index(drop=True)
 
 
-def rules(store: Store):
-    return rules_from_table(table(store, "kpi_spc_rules"))
+def rules(store: Store) -> SpcRules:
+    """The :class:`SpcRules` a ``kpi_spc_rules`` table holds (for the pages' explanations)."""
+    row = store.table("kpi_spc_rules").iloc[0]
+    return SpcRules(
+        outside_limits=bool(row["outside_limits"]),
+        shift=None if pd.isna(row["shift"]) else int(row["shift"]),
+        trend=None if pd.isna(row["trend"]) else int(row["trend"]),
+        two_of_three=bool(row["two_of_three"]),
+        minimum_points=int(row["minimum_points"]),
+        conflict=str(row["conflict"]),
+    )
 
 
 def real_values(store: Store) -> dict[tuple[str, str], bool]:
     """(kpi_id, period) -> whether the value is real (False: synthetic demonstration history)."""
-    history = table(store, "kpi_history")
+    history = store.table("kpi_history")
     return dict(zip(zip(history["kpi_id"], history["period"], strict=True), history["real"].astype(bool), strict=True))
 
 
@@ -168,17 +173,17 @@ def _badge(css: str, symbol: str, words: str) -> str:
 
 
 def score_badge(score: str) -> str:
-    """"▼ Below target": the score in words with its shape (kpi.SCORE_SYMBOLS)."""
-    return _badge("score-" + score.replace(" ", "-"), kpi.SCORE_SYMBOLS[score], SCORE_WORDS[score])
+    """"▼ Below target": the score in words with its shape (SCORE_SYMBOLS)."""
+    return _badge("score-" + score.replace(" ", "-"), SCORE_SYMBOLS[score], SCORE_WORDS[score])
 
 
 def trend_badge(trend: str) -> str:
     """"↓ Worsening": the direction of performance (judged with the KPI's polarity)."""
-    return _badge("trend-" + trend.replace(" ", "-"), kpi.TREND_SYMBOLS[trend], TREND_WORDS[trend])
+    return _badge("trend-" + trend.replace(" ", "-"), TREND_SYMBOLS[trend], TREND_WORDS[trend])
 
 
 def action_badge(status: str) -> str:
-    return _badge("action-" + status.replace(" ", "-"), kpi.ACTION_SYMBOLS[status], ACTION_WORDS[status])
+    return _badge("action-" + status.replace(" ", "-"), ACTION_SYMBOLS[status], ACTION_WORDS[status])
 
 
 def icon_svg(letter: str, kind: str, *, passing: bool | None = None) -> str:
@@ -308,8 +313,8 @@ def kpi_sentence(store: Store, quarter: str, kpi_id: str) -> str:
 def intro(store: Store, quarter: str) -> charts.Html:
     """Which quarter the page shows and where its figures come from."""
     card = scorecard(store, quarter)
-    real = int(card["value_source"].fillna("").ne(kpi.SYNTHETIC).mul(card["value"].notna()).sum())
-    history = table(store, "kpi_history")
+    real = int(card["value_source"].fillna("").ne(SYNTHETIC).mul(card["value"].notna()).sum())
+    history = store.table("kpi_history")
     shown = history.loc[history["time"] <= history.loc[history["quarter"] == quarter, "time"].max()]
     synthetic = int((~shown["real"].astype(bool)).sum())
     return charts.Html(
@@ -323,9 +328,9 @@ def intro(store: Store, quarter: str) -> charts.Html:
 def findings(store: Store, quarter: str) -> charts.Html:
     """What stands out, as a list of sentences: the counts, every KPI below target or in
     tolerance, special-cause variation in the latest quarter, and the actions."""
-    summary = table(store, "kpi_summary")
+    summary = store.table("kpi_summary")
     total = summary.loc[(summary["quarter"] == quarter) & (summary["directorate"] == "All directorates")].iloc[0]
-    previous, year_ago = kpi.previous_quarter(quarter), kpi.same_quarter_last_year(quarter)
+    previous, year_ago = previous_quarter(quarter), same_quarter_last_year(quarter)
     items = [
         f"{total['kpis_reported']} of the {total['kpis_due']} KPIs due were reported for {quarter}: {total['score_on_target']} on target, "
         f"{total['score_tolerance']} in tolerance and {total['score_below_target']} below target"
@@ -364,7 +369,7 @@ def _listing(names: list[str]) -> str:
 def summary_table(store: Store, quarter: str) -> charts.Html:
     """The dashboard: KPIs due, reported and missing; scores; short-term and annual trends;
     action statuses; one column per directorate and one for all."""
-    summary = table(store, "kpi_summary")
+    summary = store.table("kpi_summary")
     rows = summary.loc[summary["quarter"] == quarter].set_index("directorate")
     columns = list(rows.index)
 
@@ -375,13 +380,13 @@ def summary_table(store: Store, quarter: str) -> charts.Html:
         return f'<span aria-hidden="true">{symbol_}</span> {html.escape(words)}'
 
     body: list = ["KPIs", line("Due to be reported", "kpis_due"), line("Reported", "kpis_reported"), line("Missing data", "kpis_missing"), "Score"]
-    body += [line(symbol(kpi.SCORE_SYMBOLS[s], SCORE_WORDS[s]), f"score_{s.replace(' ', '_')}") for s in kpi.SCORES]
-    for prefix, heading in (("short_term", f"Short-term trend: {quarter} compared with {kpi.previous_quarter(quarter)}"),
-                            ("annual", f"Annual trend: {quarter} compared with {kpi.same_quarter_last_year(quarter)}")):  # fmt: skip
+    body += [line(symbol(SCORE_SYMBOLS[s], SCORE_WORDS[s]), f"score_{s.replace(' ', '_')}") for s in SCORES]
+    for prefix, heading in (("short_term", f"Short-term trend: {quarter} compared with {previous_quarter(quarter)}"),
+                            ("annual", f"Annual trend: {quarter} compared with {same_quarter_last_year(quarter)}")):  # fmt: skip
         body.append(heading)
-        body += [line(symbol(kpi.TREND_SYMBOLS[t], TREND_WORDS[t]), f"{prefix}_{t.replace(' ', '_')}") for t in kpi.TRENDS]
+        body += [line(symbol(TREND_SYMBOLS[t], TREND_WORDS[t]), f"{prefix}_{t.replace(' ', '_')}") for t in TRENDS]
     body += ["Directorate plan actions", line("Due to be updated", "actions_due"), line("Updated", "actions_updated"), line("Not updated", "actions_not_updated")]
-    body += [line(symbol(kpi.ACTION_SYMBOLS[s], ACTION_WORDS[s]), f"actions_{s.replace(' ', '_')}") for s in kpi.ACTION_STATUSES if s != "not updated"]
+    body += [line(symbol(ACTION_SYMBOLS[s], ACTION_WORDS[s]), f"actions_{s.replace(' ', '_')}") for s in ACTION_STATUSES if s != "not updated"]
     head = ["", *(html.escape(c) for c in columns)]
     out = html_table(head, body, caption=f"Performance dashboard, {quarter}: number of KPIs and actions", notes=[])
     download = rows.reset_index().drop(columns=["quarter"])
@@ -401,7 +406,7 @@ def scorecard_tables(store: Store, quarter: str) -> list[charts.Html]:
     link to their exception report; every KPI links to its control chart."""
     card = scorecard(store, quarter)
     real = real_values(store)
-    previous, year_ago = kpi.previous_quarter(quarter), kpi.same_quarter_last_year(quarter)
+    previous, year_ago = previous_quarter(quarter), same_quarter_last_year(quarter)
     head = ["KPI", f"{year_ago}<br>a year earlier", f"{previous}<br>previous quarter", f"{quarter}<br>this quarter", "Target", "Score",
             "Short-term trend", "Annual trend"]  # fmt: skip
     tables = []
@@ -453,12 +458,12 @@ def exception_links(store: Store, quarter: str) -> charts.Html:
 def actions_table(store: Store, quarter: str) -> charts.Html:
     """Every directorate plan action due an update this quarter: its status in words and a shape,
     and its progress narrative (folded away)."""
-    actions = table(store, "kpi_actions")
+    actions = store.table("kpi_actions")
     rows = actions.loc[actions["period"] == quarter]
     if rows.empty:
         return charts.Html(f"<p>No directorate plan actions were reported for {html.escape(quarter)}.</p>")
     body, synthetic = [], False
-    order = list(dict.fromkeys(table(store, "kpi_definitions")["directorate"]))
+    order = list(dict.fromkeys(store.table("kpi_definitions")["directorate"]))
     rows = rows.assign(_d=rows["directorate"].map({d: i for i, d in enumerate(order)})).sort_values("_d", kind="stable").drop(columns="_d")
     for directorate, group in rows.groupby("directorate", sort=False):
         body.append(f"{directorate}: {len(group)} actions")
@@ -582,7 +587,7 @@ def xmr_figure(store: Store, kpi_id: str, quarter: str) -> charts.Figure:
     if points.empty:
         raise KeyError(f"the store has no values of {kpi_id!r} up to {quarter}")
     spc = xmr_summary(store, quarter).loc[kpi_id]
-    definition = table(store, "kpi_definitions").set_index("kpi_id").loc[kpi_id]
+    definition = store.table("kpi_definitions").set_index("kpi_id").loc[kpi_id]
     unit, decimals = definition["unit"], int(definition["decimals"])
     digits = decimals + (0 if unit == "GBP" else 1)
     target = float(definition["target"])
@@ -666,7 +671,7 @@ def exception_intro(store: Store, quarter: str) -> charts.Html:
 
 def history_table(store: Store, kpi_id: str, quarter: str) -> charts.Html:
     """The KPI's last quarters up to ``quarter``: value, target and score (the report's table)."""
-    history = table(store, "kpi_history")
+    history = store.table("kpi_history")
     end = history.loc[history["quarter"] == quarter, "time"].max()
     rows = history.loc[(history["kpi_id"] == kpi_id) & (history["time"] <= end)].tail(EXCEPTION_HISTORY)
     body, synthetic = [], False
@@ -714,13 +719,13 @@ def exception_sections(store: Store, quarter: str) -> list[list]:
 
 def earlier_exceptions(store: Store, quarter: str) -> charts.Html:
     """Every KPI's earlier quarters below target: how many, the latest, and any narrative."""
-    rows = table(store, "kpi_exceptions")
-    rows = rows.loc[rows["quarter"].map(kpi.quarter_index) < kpi.quarter_index(quarter)]
+    rows = store.table("kpi_exceptions")
+    rows = rows.loc[rows["quarter"].map(quarter_index) < quarter_index(quarter)]
     if rows.empty:
         return charts.Html(f"<p>No KPI was below target before {html.escape(quarter)}.</p>")
     real = real_values(store)
     body = []
-    order = list(table(store, "kpi_definitions")["kpi_id"])
+    order = list(store.table("kpi_definitions")["kpi_id"])
     for kpi_id in [k for k in order if k in set(rows["kpi_id"])]:
         own = rows.loc[rows["kpi_id"] == kpi_id]
         synthetic = sum(not real.get((k, p), True) for k, p in zip(own["kpi_id"], own["period"], strict=True))

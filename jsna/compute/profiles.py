@@ -9,16 +9,26 @@ from __future__ import annotations
 
 import pandas as pd
 
-from jsna.data import Inputs
-from jsna.indicators import area_lookup
+from jsna.compute.engine import area_lookup
+from jsna.inputs.tables import Inputs
+from jsna.store import TABLES
 
 #: Five-year bands of the pyramid (0 and 1-4 merged), youngest first.
 PYRAMID_BANDS: tuple[str, ...] = ("0-4",) + tuple(f"{a}-{a + 4}" for a in range(5, 90, 5)) + ("90+",)
-PLACE_TYPES = ("borough", "township", "ward")
 
 
-def _by_place(inputs: Inputs, df: pd.DataFrame, place_types: tuple[str, ...] = PLACE_TYPES) -> pd.DataFrame:
-    lookup = area_lookup(inputs.geography)
+def _residential(inputs: Inputs) -> tuple[str, ...]:
+    """The place types residents are counted at: the authority down to the type small areas lie in."""
+    return inputs.area_types.below_authority("small_area")[:-1]
+
+
+def _registered(inputs: Inputs) -> tuple[str, ...]:
+    """The place types registered patients are counted at, between the authority and the practices."""
+    return inputs.area_types.below_authority("practice")[1:-1]
+
+
+def _by_place(inputs: Inputs, df: pd.DataFrame, place_types: tuple[str, ...]) -> pd.DataFrame:
+    lookup = area_lookup(inputs)
     lookup = lookup.loc[lookup["area_type"].isin(place_types), ["base_code", "area_code"]]
     return df.rename(columns={"area_code": "base_code"}).merge(lookup, on="base_code").drop(columns="base_code")
 
@@ -26,12 +36,14 @@ def _by_place(inputs: Inputs, df: pd.DataFrame, place_types: tuple[str, ...] = P
 def age_structure(inputs: Inputs) -> pd.DataFrame:
     """Population by place, year, sex and five-year band, with each band's share of the place total.
 
-    Borough, townships and wards from residents; primary care networks from registered patients.
+    The authority and the places residents are counted at (townships, wards) from residents;
+    the places between the authority and the practices (primary care networks) from registered
+    patients.
     """
     merged = {"0": "0-4", "1-4": "0-4"}
-    residents = _by_place(inputs, inputs["population"].assign(age_band=lambda d: d["age_band"].replace(merged)))
+    residents = _by_place(inputs, inputs["population"].assign(age_band=lambda d: d["age_band"].replace(merged)), _residential(inputs))
     patients = inputs["practice_population"].rename(columns={"registered": "population"})
-    patients = _by_place(inputs, patients.assign(age_band=lambda d: d["age_band"].replace(merged)), ("pcn",))
+    patients = _by_place(inputs, patients.assign(age_band=lambda d: d["age_band"].replace(merged)), _registered(inputs))
     df = pd.concat([residents, patients], ignore_index=True)
     out = df.groupby(["area_code", "year", "sex", "age_band"], sort=True)["population"].sum().reset_index()
     totals = out.groupby(["area_code", "year"])["population"].transform("sum")
@@ -46,7 +58,7 @@ def deprivation_profile(inputs: Inputs) -> pd.DataFrame:
     """Residents of each place by national deprivation decile of their small area, every year."""
     population = inputs["population"].groupby(["area_code", "year"], sort=True)["population"].sum().reset_index()
     population["imd_decile"] = population["area_code"].map(inputs["deprivation"].set_index("area_code")["imd_decile"])
-    df = _by_place(inputs, population)
+    df = _by_place(inputs, population, _residential(inputs))
     out = df.groupby(["area_code", "year", "imd_decile"], sort=True)["population"].sum().reset_index()
     full = pd.MultiIndex.from_product(
         [out["area_code"].unique(), out["year"].unique(), range(1, 11)], names=["area_code", "year", "imd_decile"]
@@ -63,10 +75,12 @@ def england_age_structure(inputs: Inputs) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-def compute_profiles(inputs: Inputs) -> dict[str, pd.DataFrame]:
+def profile_tables(inputs: Inputs) -> dict[str, pd.DataFrame]:
+    """The producer of the population profiles, the geography and the area type registry."""
     return {
-        "age_structure": age_structure(inputs),
-        "deprivation_profile": deprivation_profile(inputs),
-        "england_age_structure": england_age_structure(inputs),
+        "age_structure": TABLES["age_structure"].select(age_structure(inputs)),
+        "deprivation_profile": TABLES["deprivation_profile"].select(deprivation_profile(inputs)),
+        "england_age_structure": TABLES["england_age_structure"].select(england_age_structure(inputs)),
         "geography": inputs.geography.sort_values("area_code").reset_index(drop=True),
+        "area_types": TABLES["area_types"].select(inputs.area_types.table()),
     }

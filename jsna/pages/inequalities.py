@@ -1,8 +1,8 @@
 """What the inequalities chapter shows: the gap, where it falls, what drives it, what to act on.
 
-Like :mod:`jsna.views`, these functions select from the store the build wrote (the indicator
-store, the ``breakdowns``, ``inequality_gaps`` and ``le_decomposition`` tables of
-:mod:`jsna.inequalities`) and turn it into figures, tables and sentences; nothing is computed
+Like :mod:`jsna.pages.indicators`, these functions select from the store the build wrote (the
+indicator table, the ``breakdowns``, ``inequality_gaps`` and ``le_decomposition`` tables of
+:mod:`jsna.compute.inequalities`) and turn it into figures, tables and sentences; nothing is computed
 here that a reader could not recompute from the published tables.
 """
 
@@ -13,21 +13,23 @@ import html
 import numpy as np
 import pandas as pd
 
-from jsna import charts, text
-from jsna.views import (
+from jsna.pages import charts, text
+from jsna.pages.html import (
     MISSING,
-    Store,
     badge,
-    compare_areas_figure,
     definition_link,
-    funnel_figure,
     html_table,
-    indicator_list,
-    latest_rows,
     published_table,
     trend_cell,
+)
+from jsna.pages.indicators import (
+    compare_areas_figure,
+    funnel_figure,
+    indicator_list,
+    latest_rows,
     trend_figure,
 )
+from jsna.store import Store
 
 DECILE, QUINTILE = "Local deprivation decile", "Local deprivation quintile"
 LIFE_EXPECTANCY = ("life_expectancy_birth", "life_expectancy_65")
@@ -82,7 +84,7 @@ def fitted_line(rows: pd.DataFrame, gap: pd.Series) -> pd.DataFrame:
 def ward_life_expectancy_figures(store: Store, code: str) -> list[charts.Figure]:
     """Life expectancy at birth and at 65 for men and women in every ward (pooled years), ranked."""
     return [
-        compare_areas_figure(store, code, indicator_id, sex=sex, area_type="ward")
+        compare_areas_figure(store, code, indicator_id, sex=sex, area_type=store.neighbourhood_type)
         for indicator_id in LIFE_EXPECTANCY for sex in SEXES
         if not store.rows(indicator_id, code, sex=sex, years=3).empty
     ]  # fmt: skip
@@ -92,8 +94,8 @@ def ward_life_expectancy_tables(store: Store, code: str) -> list[charts.Html]:
     """Every ward's life expectancy at birth and at 65 (pooled years), men and women, with 95%
     limits and the comparison with the place (the borough's wards with the borough, a township's
     with the township), as the ranked charts: one table per indicator."""
-    wards = store.within(code, "ward")
-    compared = "compared_to_parent" if store.area_type(code) == "township" else "compared_to_borough"
+    wards = store.within(code, store.neighbourhood_type)
+    compared = "compared_to_parent" if all(store.parent(ward) == code for ward in wards) else "compared_to_borough"
     tables = []
     for indicator_id in LIFE_EXPECTANCY:
         latest = {sex: store.latest(indicator_id, code, sex=sex, years=3) for sex in SEXES}
@@ -112,8 +114,9 @@ def ward_life_expectancy_tables(store: Store, code: str) -> list[charts.Html]:
                     cells.append(f"{r['value']:.1f} <small>({r['lower_95_0']:.1f} to {r['upper_95_0']:.1f})</small> {badge(r[compared])}")
             body.append(cells)
         period = next(iter(latest.values()))["period"]
-        head = ["Ward", *(f"{SERIES_NAME[sex]}, years (95% interval)" for sex in latest)]
-        caption = f"{text.subject(store.entry(indicator_id)['title'])} in each ward of {store.name(code)}, {period}, compared with {store.name(code)}"
+        singular = store.words(store.neighbourhood_type)[0]
+        head = [singular.capitalize(), *(f"{SERIES_NAME[sex]}, years (95% interval)" for sex in latest)]
+        caption = f"{text.subject(store.entry(indicator_id)['title'])} in each {singular} of {store.name(code)}, {period}, compared with {store.name(code)}"
         notes = [LE_MISSING_NOTE] if any(MISSING in c for row in body for c in row) else []
         tables.append(html_table(head, body, caption=caption, notes=notes))
     return tables
@@ -123,7 +126,7 @@ def ward_life_expectancy_tables(store: Store, code: str) -> list[charts.Html]:
 def life_expectancy_by_deprivation_figure(store: Store, code: str, indicator_id: str) -> charts.Figure:
     """Life expectancy of men and women in each local deprivation decile (the borough) or quintile
     (a township), with 95% limits and the slope-index line."""
-    category_type = DECILE if store.area_type(code) == "borough" else QUINTILE
+    category_type = DECILE if store.is_authority(code) else QUINTILE
     source = LE_SII[indicator_id] if category_type == DECILE else indicator_id
     entry = store.entry(indicator_id)
     frames, lines, gaps = [], [], []
@@ -201,10 +204,10 @@ def breakdown_indicators(store: Store, code: str, *, every_sex: bool = False) ->
     """(entry, sex) for every indicator broken down by quintile for this place, catalogue order:
     the catalogue's sexes, or with ``every_sex`` also men and women where the breakdown has them."""
     catalogue = store.catalogue
-    flagged = catalogue.loc[catalogue["deprivation_breakdown"].fillna(False).astype(bool)]
+    flagged = catalogue.loc[catalogue["deprivation_breakdown"]]
     found = []
     for _, entry in flagged.iterrows():
-        for sex in ("Persons", "Male", "Female") if every_sex else str(entry["sex"]).split(", "):
+        for sex in ("Persons", "Male", "Female") if every_sex else entry["sex"]:
             if latest_gap(store, entry["indicator_id"], code, sex, QUINTILE) is not None:
                 found.append((entry, sex))
     return found
@@ -276,8 +279,6 @@ AGE_COLOURS = ["#4292c6", "#2171b5", "#08519c", "#08306b", "#6a51a3", "#54278f",
 
 def decomposition_rows(store: Store, code: str) -> pd.DataFrame:
     """The latest period's decomposition for the place (empty when there is none)."""
-    if not (store.folder / "le_decomposition.parquet").exists():
-        return pd.DataFrame()
     table = store.table("le_decomposition")
     table = table.loc[table["area_code"] == code]
     if table.empty:
@@ -420,15 +421,18 @@ PRACTICE_INDICATORS = ("diabetes_prevalence", "chd_prevalence", "emergency_cance
 
 def network_figures(store: Store, code: str) -> list:
     """Primary care networks compared (the borough only: networks do not nest in townships)."""
-    if store.area_type(code) != "borough":
-        return [charts.Html(f"<p class=\"jsna-note\">GP practices and networks serve patients across townships: see "
-                            f"{html.escape(store.name(store.borough(code)))}'s inequalities page for them.</p>")]  # fmt: skip
+    if not store.is_authority(code):
+        kinds = store.words(store.area_type(code))[1]
+        return [charts.Html(f"<p class=\"jsna-note\">GP practices and networks serve patients across {html.escape(kinds)}: see "
+                            f"{html.escape(store.name(store.authority(code)))}'s inequalities page for them.</p>")]  # fmt: skip
     figures: list = []
-    funnels = set(store.table("funnels")["indicator_id"]) if (store.folder / "funnels.parquet").exists() else set()
+    funnels = set(store.table("funnels")["indicator_id"])
+    networks = [t for t in store.area_types.index if store.area_types.loc[t, "parent"] == store.area_type(code)
+                and store.area_types.loc[t, "population"] == "registered patients"]  # fmt: skip
     for indicator_id in PRACTICE_INDICATORS:
         if store.rows(indicator_id, code).empty:
             continue
-        figures.append(compare_areas_figure(store, code, indicator_id, area_type="pcn"))
+        figures += [compare_areas_figure(store, code, indicator_id, area_type=network) for network in networks]
         if indicator_id in funnels:
             figures.append(funnel_figure(store, indicator_id))
     return figures
@@ -437,7 +441,7 @@ def network_figures(store: Store, code: str) -> list:
 def findings(store: Store, code: str) -> str:
     """Markdown bullets: the gap in plain words, generated from the computed values."""
     name, lines = store.name(code), []
-    category_type = DECILE if store.area_type(code) == "borough" else QUINTILE
+    category_type = DECILE if store.is_authority(code) else QUINTILE
     for sex in SEXES:
         source = LE_SII["life_expectancy_birth"] if category_type == DECILE else "life_expectancy_birth"
         gap = latest_gap(store, source, code, sex, category_type, years=3)

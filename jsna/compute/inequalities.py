@@ -4,16 +4,18 @@ Three tables are computed from the validated inputs, beside the indicator store:
 
 * ``breakdowns``: every indicator the catalogue marks ``deprivation_breakdown: true`` (and the
   life expectancy behind each ``le_sii`` indicator) for each **local** deprivation quintile of
-  the borough and of each township, and each local decile of the borough, every period and sex.
+  each place whose area type splits by deprivation (``deprivation_quintiles`` in
+  ``parameters/place_types.yml``: the borough and the townships), and each local decile of the
+  areas of an ``le_sii`` indicator, every period and sex.
   Local quantiles rank an area's own small areas by IMD score, most deprived first, into groups
   of (as near as possible) equal numbers of small areas, as Fingertips does for the inequality in
   life expectancy; 1 is the most deprived. A quantile of an area is computed exactly as an area
-  is (:func:`jsna.indicators.indicator_inputs` and :func:`jsna.indicators.run_method`): its small
-  areas are its base areas.
+  is, by its method in :data:`jsna.compute.methods.METHODS`: its small areas are its base areas.
 * ``inequality_gaps``: for each indicator, area, quantile type, period and sex, the slope index
   of inequality and the relative index (PHE method, :func:`jsna.stats.sii`, simulated limits
   with a fixed seed), and the plain gap and ratio between the most and least deprived quantiles.
-  The ``le_sii`` indicators of the store are the decile rows of this table (one computation).
+  The ``le_sii`` indicators of the store are the decile rows of this table (one computation:
+  :func:`jsna.compute.methods.life_expectancy_sii`).
 * ``le_decomposition`` (see :func:`le_decomposition`): the gap in life expectancy between the
   most and least deprived quintiles by age and cause (Arriaga).
 """
@@ -23,18 +25,19 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from jsna import disclosure, indicators, stats
-from jsna.data import AGE_START, SCHEMAS, Inputs
+from jsna import stats
+from jsna.compute import disclosure
+from jsna.compute.engine import NUMERIC, Context, area_lookup, describe
+from jsna.compute.methods import DECILE_LABEL, METHODS
+from jsna.inputs.periods import period_label, pool_years
+from jsna.inputs.tables import AGE_START, SCHEMAS, Inputs
+from jsna.store import TABLES
 
 #: Quantile types: number of groups, and the label the book uses.
-QUANTILES = {"quintile": (5, "Local deprivation quintile"), "decile": (10, "Local deprivation decile")}
-#: Area types an indicator marked ``deprivation_breakdown`` is broken down for, by quintile.
-BREAKDOWN_AREAS = ("borough", "township")
+QUANTILES = {"quintile": (5, "Local deprivation quintile"), "decile": (10, DECILE_LABEL)}
 #: Simulations and seed of the SII confidence limits (fixed: the store must be reproducible).
 SII_REPETITIONS, SII_SEED = 100_000, 20230125
-GAP_KEYS = ["indicator_id", "area_code", "category_type", "years", "period_end", "sex"]
-#: How each method's values are sampled for the SII limits, and the scale of its values.
-SII_VALUE_TYPE = {"life_expectancy": "other", "proportion": "proportion", "crude_rate": "rate", "dsr": "rate"}
+GAP_KEYS = list(TABLES["inequality_gaps"].key)
 SEPARATOR = "~"
 
 
@@ -67,20 +70,22 @@ def _quantile_lookup(inputs: Inputs, lookup: pd.DataFrame, area_types: list[str]
     )
 
 
-def breakdown_entries(catalogue: list[dict]) -> list[tuple[dict, str, list[str]]]:
+def breakdown_entries(catalogue: list[dict], quintile_types: list[str]) -> list[tuple[dict, str, list[str]]]:
     """(entry as computed, quantile type, area types) for every breakdown the catalogue asks for.
 
-    An entry marked ``deprivation_breakdown`` is broken down by quintile for the borough and the
-    townships, for men and women as well as persons wherever its tables record sex (the store
-    keeps the catalogue's sexes); an ``le_sii`` entry by decile for its areas, as the life
-    expectancy it summarises.
+    An entry marked ``deprivation_breakdown`` is broken down by quintile for its area types among
+    ``quintile_types`` (the borough and the townships), for men and women as well as persons
+    wherever its tables record sex (the store keeps the catalogue's sexes); an entry whose method
+    is a slope index across deciles (``le_sii``) by decile for its areas, as the method it
+    summarises (life expectancy).
     """
     out = []
     for entry in catalogue:
-        if entry["method"] == "le_sii":
-            out.append(({**entry, "method": "life_expectancy"}, "decile", list(entry["areas"])))
+        deciles_of = METHODS[entry["method"]].deciles_of
+        if deciles_of:
+            out.append(({**entry, "method": deciles_of}, "decile", list(entry["areas"])))
         elif entry.get("deprivation_breakdown"):
-            areas = [a for a in BREAKDOWN_AREAS if a in entry["areas"]]
+            areas = [a for a in quintile_types if a in entry["areas"]]
             tables = [SCHEMAS[entry[role]["table"]] for role in ("numerator", "denominator") if role in entry]
             by_sex = "Persons" in entry["sex"] and all("sex" in table.column_names for table in tables)
             if areas:
@@ -90,41 +95,34 @@ def breakdown_entries(catalogue: list[dict]) -> list[tuple[dict, str, list[str]]
 
 def deprivation_breakdowns(inputs: Inputs, catalogue: list[dict]) -> pd.DataFrame:
     """Values by local deprivation quantile (the ``breakdowns`` table), disclosure applied."""
-    lookup = indicators.area_lookup(inputs.geography)
+    lookup = area_lookup(inputs)
+    quintile_types = [t.id for t in inputs.area_types if t.deprivation_quintiles]
     results = []
     for kind, (n, label) in QUANTILES.items():
-        wanted = [(entry, areas) for entry, k, areas in breakdown_entries(catalogue) if k == kind]
+        wanted = [(entry, areas) for entry, k, areas in breakdown_entries(catalogue, quintile_types) if k == kind]
         if not wanted:
             continue
         quantile_lookup = _quantile_lookup(inputs, lookup, sorted({a for _, areas in wanted for a in areas}), n)
         computed = {entry["id"]: {**entry, "areas": areas} for entry, areas in wanted}
+        context = Context(inputs, quantile_lookup, computed)
         for method in sorted({entry["method"] for entry in computed.values()}):
             entries = [entry for entry in computed.values() if entry["method"] == method]
-            frame = pd.concat([indicators.indicator_inputs(inputs, quantile_lookup, e) for e in entries], ignore_index=True)
-            result = indicators.run_method(method, frame, computed)
+            result = METHODS[method].compute(context, entries)
             if result.empty:
                 continue
             parts = result["area_code"].str.split(SEPARATOR, n=1, expand=True)
             results.append(result.assign(area_code=parts[0], category=parts[1].astype(int), category_type=label))
+    declared = TABLES["breakdowns"]
     if not results:
-        return pd.DataFrame(columns=BREAKDOWN_COLUMNS)
+        return declared.empty()
     table = pd.concat(results, ignore_index=True)
-    numeric = ["value", "lower_95_0", "upper_95_0", "lower_99_8", "upper_99_8", "count", "denominator"]
-    table[numeric] = table[numeric].astype("float64")
+    table[NUMERIC] = table[NUMERIC].astype("float64")
     by_id = {entry["id"]: entry for entry in catalogue}
-    table = indicators.describe(table, inputs, by_id)
+    table = describe(table, inputs, by_id)
     table = disclosure.apply(table, catalogue)
     table["note"] = table["note"].fillna("")
-    table = table.reindex(columns=BREAKDOWN_COLUMNS)
-    table = table.sort_values(["indicator_id", "area_code", "category_type", "years", "period_end", "sex", "category"], kind="mergesort")
+    table = declared.select(table).sort_values(list(declared.key), kind="mergesort")
     return table.reset_index(drop=True)
-
-
-BREAKDOWN_COLUMNS = [
-    "indicator_id", "indicator_name", "area_code", "area_name", "area_type", "category_type", "category",
-    "period", "period_start", "period_end", "years", "sex", "unit", "polarity",
-    "value", "lower_95_0", "upper_95_0", "lower_99_8", "upper_99_8", "count", "denominator", "statistic", "note",
-]  # fmt: skip
 
 
 def inequality_gaps(breakdowns: pd.DataFrame, catalogue: list[dict]) -> pd.DataFrame:
@@ -137,24 +135,20 @@ def inequality_gaps(breakdowns: pd.DataFrame, catalogue: list[dict]) -> pd.DataF
     ``ratio`` most over least deprived, as observed.
     """
     by_id = {entry["id"]: entry for entry in catalogue}
-    method = {entry["id"]: ("life_expectancy" if entry["method"] == "le_sii" else entry["method"]) for entry in catalogue}
+    # An le_sii indicator's breakdown is its life expectancy by decile.
+    method = {entry["id"]: METHODS[entry["method"]].deciles_of or entry["method"] for entry in catalogue}
+    sampled = {name: m.sii_value_type for name, m in METHODS.items()}
     frames = []
     for (category_type, value_type), rows in breakdowns.groupby(
-        [breakdowns["category_type"], breakdowns["indicator_id"].map(method).map(SII_VALUE_TYPE)], sort=True
+        [breakdowns["category_type"], breakdowns["indicator_id"].map(method).map(sampled)], sort=True
     ):
         n = next(n for n, label in QUANTILES.values() if label == category_type)
         frames.append(_gaps(rows, n, value_type, by_id))
+    declared = TABLES["inequality_gaps"]
     if not frames:
-        return pd.DataFrame(columns=GAP_COLUMNS)
+        return declared.empty()
     out = pd.concat(frames, ignore_index=True)
-    return out.reindex(columns=GAP_COLUMNS).sort_values(GAP_KEYS, kind="mergesort").reset_index(drop=True)
-
-
-GAP_COLUMNS = GAP_KEYS + [
-    "period", "quantiles", "sii", "sii_lower_95_0", "sii_upper_95_0", "sii_lower_99_8", "sii_upper_99_8",
-    "rii", "rii_lower_95_0", "rii_upper_95_0", "rii_lower_99_8", "rii_upper_99_8", "intercept",
-    "most_deprived", "least_deprived", "gap", "ratio", "statistic", "method",
-]  # fmt: skip
+    return declared.select(out).sort_values(GAP_KEYS, kind="mergesort").reset_index(drop=True)
 
 
 def _gaps(rows: pd.DataFrame, n: int, value_type: str, by_id: dict[str, dict]) -> pd.DataFrame:
@@ -177,7 +171,8 @@ def _gaps(rows: pd.DataFrame, n: int, value_type: str, by_id: dict[str, dict]) -
             continue
         options = {"group_by": GAP_KEYS, "value_type": value_type, "multiplier": multiplier, "repetitions": SII_REPETITIONS, "seed": SII_SEED}
         found.append(stats.sii(group, "category", "denominator", "v", lower="lo", upper="hi", **options))
-    result = pd.concat(found, ignore_index=True) if found else pd.DataFrame(columns=GAP_KEYS + ["sii", "statistic", "method"])
+    computed = [c for c in TABLES["inequality_gaps"].column_names if c.startswith(("sii", "rii")) or c in ("intercept", "statistic", "method")]
+    result = pd.concat(found, ignore_index=True) if found else TABLES["inequality_gaps"].empty()[GAP_KEYS + computed]
     out = keys.merge(result, on=GAP_KEYS, how="left")
     ends = rows.loc[rows["category"].isin([1, n])].pivot_table(index=GAP_KEYS, columns="category", values="value", aggfunc="first")
     ends = ends.reindex(columns=[1, n]).set_axis(["most_deprived", "least_deprived"], axis=1).reset_index()
@@ -191,28 +186,6 @@ def _gaps(rows: pd.DataFrame, n: int, value_type: str, by_id: dict[str, dict]) -
     return out
 
 
-def life_expectancy_sii(inputs: Inputs, entries: list[dict]) -> pd.DataFrame:
-    """Method ``le_sii``: the store rows of the slope index of inequality in life expectancy.
-
-    These are the decile rows of :func:`inequality_gaps` for the entries (life expectancy at
-    ``start_age`` for each local deprivation decile, Chiang II; the SII by the PHE method), in
-    the store's columns: the value is the SII in years, the count and denominator the deaths and
-    population behind it.
-    """
-    breakdowns = deprivation_breakdowns(inputs, entries)
-    gaps = inequality_gaps(breakdowns, entries)
-    totals = breakdowns.groupby(GAP_KEYS, sort=True)[["count", "denominator"]].sum().reset_index()
-    out = gaps.merge(totals, on=GAP_KEYS, how="left").rename(columns={"sii": "value"})
-    out = out.rename(columns={f"sii_{c}": c for c in ("lower_95_0", "upper_95_0", "lower_99_8", "upper_99_8")})
-    out["statistic"] = out["statistic"].str.replace(
-        "Not calculated: a value is needed for all 10 quantiles", "SII not calculated: a life expectancy is needed for all ten local deprivation deciles"
-    )
-    out["method"] = out["method"].str.replace("Slope index of inequality (PHE): ", "Slope index of inequality (PHE), life expectancy by local deprivation decile: ")
-    columns = ["indicator_id", "area_code", "years", "period_end", "sex", "value", "lower_95_0", "upper_95_0", "lower_99_8",
-               "upper_99_8", "count", "denominator", "statistic", "method"]  # fmt: skip
-    return out[columns]
-
-
 #: Causes of death as the book names them (the ``cause`` values of the deaths table).
 CAUSE_NAMES = {
     "circulatory": "Circulatory diseases", "cancer": "Cancer", "respiratory": "Respiratory diseases",
@@ -223,12 +196,10 @@ CAUSE_NAMES = {
 #: The decomposition: life expectancy at birth, three years pooled, most against least deprived fifth.
 DECOMPOSITION_INDICATOR, DECOMPOSITION_YEARS = "life_expectancy_birth", 3
 SEXES_DECOMPOSED = ("Male", "Female")
-DECOMPOSITION_COLUMNS = ["area_code", "period", "period_end", "years", "sex", "start_age", "age_band", "cause", "cause_name", "contribution",
-                         "e0_most_deprived", "e0_least_deprived", "gap"]  # fmt: skip
 
 
 def le_decomposition(inputs: Inputs, catalogue: list[dict]) -> pd.DataFrame:
-    """The gap in life expectancy at birth between the borough's most and least deprived local
+    """The gap in life expectancy at birth between the authority's most and least deprived local
     quintiles, by age band and cause of death (Arriaga, :func:`jsna.stats.arriaga`).
 
     For every three-year period and each sex: deaths by cause and age band, and population by
@@ -237,11 +208,12 @@ def le_decomposition(inputs: Inputs, catalogue: list[dict]) -> pd.DataFrame:
     age band and cause add up to it. Periods where a quintile has no deaths at 90+ (so no life
     table) are left out.
     """
+    declared = TABLES["le_decomposition"]
     entry = next((e for e in catalogue if e["id"] == DECOMPOSITION_INDICATOR), None)
     if entry is None:
-        return pd.DataFrame(columns=DECOMPOSITION_COLUMNS)
-    lookup = indicators.area_lookup(inputs.geography)
-    quintiles = local_quantiles(inputs, lookup, ["borough"], 5)
+        return declared.empty()
+    lookup = area_lookup(inputs)
+    quintiles = local_quantiles(inputs, lookup, [inputs.area_types.with_role("authority")], 5)
     quintiles = quintiles.loc[quintiles["quantile"].isin([1, 5])]
     deaths = inputs[entry["numerator"]["table"]]
     population = inputs[entry["denominator"]["table"]]
@@ -249,7 +221,7 @@ def le_decomposition(inputs: Inputs, catalogue: list[dict]) -> pd.DataFrame:
 
     def pooled(df: pd.DataFrame, column: str, keys: list[str]) -> pd.DataFrame:
         df = df.loc[df["sex"].isin(SEXES_DECOMPOSED), ["area_code", "year", *keys, column]]
-        df = indicators.pool_years(df, [DECOMPOSITION_YEARS], first, last)
+        df = pool_years(df, [DECOMPOSITION_YEARS], first, last)
         df = df.rename(columns={"area_code": "base_code"}).merge(quintiles, on="base_code")
         return df.groupby(["area_code", "period_end", "quantile", *keys], sort=True, observed=True)[column].sum().reset_index()
 
@@ -264,7 +236,7 @@ def le_decomposition(inputs: Inputs, catalogue: list[dict]) -> pd.DataFrame:
     usable = usable[usable].reset_index()[["area_code", "period_end", "sex"]]
     table = table.merge(usable, on=["area_code", "period_end", "sex"])
     if table.empty:
-        return pd.DataFrame(columns=DECOMPOSITION_COLUMNS)
+        return declared.empty()
     out = stats.arriaga(table, "deaths", "population", group="quantile", reference=1, comparison=5, cause="cause",
                         group_by=["area_code", "period_end", "sex"])  # fmt: skip
     out = out.rename(columns={"e0_reference": "e0_most_deprived", "e0_comparison": "e0_least_deprived"})
@@ -273,12 +245,12 @@ def le_decomposition(inputs: Inputs, catalogue: list[dict]) -> pd.DataFrame:
     out["cause_name"] = out["cause"].map(CAUSE_NAMES).fillna(out["cause"])
     out["years"] = DECOMPOSITION_YEARS
     start = out["period_end"] - DECOMPOSITION_YEARS + 1
-    out["period"] = indicators.period_label(start, out["period_end"], entry["year_type"])
-    return out[DECOMPOSITION_COLUMNS].sort_values(["area_code", "period_end", "sex", "start_age", "cause"], kind="mergesort").reset_index(drop=True)
+    out["period"] = period_label(start, out["period_end"], entry["year_type"])
+    return declared.select(out).sort_values(["area_code", "period_end", "sex", "start_age", "cause"], kind="mergesort").reset_index(drop=True)
 
 
 def inequality_tables(inputs: Inputs, catalogue: list[dict]) -> dict[str, pd.DataFrame]:
-    """Every inequality table the build writes beside the indicator store."""
+    """The producer of the inequality tables: ``breakdowns``, ``inequality_gaps``, ``le_decomposition``."""
     breakdowns = deprivation_breakdowns(inputs, catalogue)
     return {
         "breakdowns": breakdowns,

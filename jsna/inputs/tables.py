@@ -1,8 +1,9 @@
 """Load and validate the input tables.
 
 Every table is declared once below (:data:`SCHEMAS`): its columns with type, allowed values and
-bounds, its unique key, the area type its codes must have, and pairs of columns where the
-numerator may not exceed the denominator. :func:`load_inputs` reads every table, checks it and
+bounds, its unique key, the role of area its codes must have (small areas, practices, the
+authority: see :mod:`jsna.inputs.places`), and pairs of columns where the numerator may not
+exceed the denominator. :func:`load_inputs` reads every table, checks it and
 returns them all, or raises :class:`DataError` naming the file, the row, the column and the
 problem. Failure policy: a loud failure beats a silently wrong book; nothing is returned (and so
 nothing can be written) unless every table is valid.
@@ -16,6 +17,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from jsna.config import ROOT
+from jsna.errors import DataError
+from jsna.inputs.places import AreaTypes, load_area_types
+
 #: The 20 life-table age bands, youngest first.
 AGE_BANDS: tuple[str, ...] = ("0", "1-4") + tuple(f"{a}-{a + 4}" for a in range(5, 90, 5)) + ("90+",)
 #: Lower bound of each age band, in the same order.
@@ -24,33 +29,6 @@ SEXES: tuple[str, ...] = ("Male", "Female")
 #: Seasons of the excess winter deaths table: winter (December to March) and the two non-winter
 #: four-month periods around it.
 SEASONS: tuple[str, ...] = ("aug_nov", "dec_mar", "apr_jul")
-AREA_TYPES: tuple[str, ...] = ("country", "region", "borough", "township", "ward", "small_area", "pcn", "practice")
-#: The area type each area type's parent must have.
-PARENT_TYPE: dict[str, str | None] = {
-    "country": None,
-    "region": "country",
-    "borough": "region",
-    "township": "borough",
-    "ward": "township",
-    "small_area": "ward",
-    "pcn": "borough",
-    "practice": "pcn",
-}
-
-
-class DataError(ValueError):
-    """An input table breaks its schema. The message names file, row, column and problem."""
-
-    def __init__(self, path: Path | str, problem: str, *, row: int | None = None, column: str | None = None):
-        self.path, self.row, self.column, self.problem = str(path), row, column, problem
-        where = [self.path]
-        if row is not None:
-            where.append(f"row {row} (line {row + 1})")
-        if column is not None:
-            where.append(f"column '{column}'")
-        super().__init__(", ".join(where) + f": {problem}")
-
-
 @dataclass(frozen=True)
 class Column:
     """One column of a table: its kind ("code", "str", "int", "float", "bool") and its rules."""
@@ -61,8 +39,8 @@ class Column:
     minimum: float | None = None
     maximum: float | None = None
     nullable: bool = False
-    #: For "code" columns: the area types the code must have in geography.csv.
-    area_types: tuple[str, ...] | None = None
+    #: For "code" columns: the roles (:data:`jsna.inputs.places.ROLES`) the code's area type must play.
+    roles: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -86,11 +64,11 @@ def _count(name: str) -> Column:
 
 
 def _small_area() -> Column:
-    return Column("area_code", "code", area_types=("small_area",))
+    return Column("area_code", "code", roles=("small_area",))
 
 
 def _practice() -> Column:
-    return Column("area_code", "code", area_types=("practice",))
+    return Column("area_code", "code", roles=("practice",))
 
 
 _YEAR = Column("year", "int", minimum=1900, maximum=2100)
@@ -105,7 +83,7 @@ SCHEMAS: dict[str, Table] = {
             (
                 Column("area_code", "str"),
                 Column("area_name", "str"),
-                Column("area_type", "str", allowed=AREA_TYPES),
+                Column("area_type", "str"),
                 Column("parent_code", "str", nullable=True),
             ),
             key=("area_code",),
@@ -226,7 +204,7 @@ SCHEMAS: dict[str, Table] = {
         Table(
             "survey",
             (
-                Column("area_code", "code", area_types=("borough",)),
+                Column("area_code", "code", roles=("authority",)),
                 _YEAR,
                 Column("measure", "str", allowed=("smoking", "inactivity", "excess_weight")),
                 _count("respondents"),
@@ -300,7 +278,7 @@ SCHEMAS: dict[str, Table] = {
         ),
         Table(
             "reablement",
-            (Column("area_code", "code", area_types=("borough",)), _YEAR, _count("discharged_65_plus"), _count("at_home_91_days")),
+            (Column("area_code", "code", roles=("authority",)), _YEAR, _count("discharged_65_plus"), _count("at_home_91_days")),
             key=("area_code", "year"),
             not_above=(("at_home_91_days", "discharged_65_plus"),),
             description="people aged 65+ discharged into reablement and still at home 91 days later",
@@ -308,12 +286,12 @@ SCHEMAS: dict[str, Table] = {
     )
 }
 
-#: Real published comparator values (data/reference/comparators.csv).
+#: Real published comparator values (data/reference/comparators.csv): England, the region and the authority.
 COMPARATORS = Table(
     "comparators",
     (
         Column("indicator_id", "str"),
-        Column("area_code", "str", allowed=("E92000001", "E12000005", "E08000027")),
+        Column("area_code", "code", roles=("country", "region", "authority")),
         Column("period", "str"),
         Column("sex", "str", allowed=("Persons",) + SEXES),
         Column("value", "float"),
@@ -328,7 +306,7 @@ COMPARATORS = Table(
 ENGLAND_POPULATION = Table(
     "england_population",
     (
-        Column("area_code", "str", allowed=("E92000001",)),
+        Column("area_code", "code", roles=("country",)),
         Column("area_name", "str"),
         Column("period", "str"),
         Column("sex", "str", allowed=SEXES),
@@ -459,18 +437,29 @@ def _check_key(path: Path, df: pd.DataFrame, key: tuple[str, ...]) -> None:
         )
 
 
-def check_geography(path: Path, geography: pd.DataFrame) -> None:
-    """Parents exist and have the right type; exactly one borough."""
+def check_geography(path: Path, geography: pd.DataFrame, area_types: AreaTypes) -> None:
+    """Every area has a declared type; parents exist and have the type the registry says; exactly
+    one area is the authority, one the country and one the region."""
+    type_ids = geography["area_type"]
+    undeclared = (~type_ids.isin(area_types.ids)).to_numpy()
+    if undeclared.any():
+        i = _first(undeclared)
+        raise DataError(
+            path,
+            f"{type_ids.iloc[i]!r} is not an area type of parameters/place_types.yml (known: {', '.join(area_types.ids)})" + _others(undeclared),
+            row=i + 1,
+            column="area_type",
+        )
     types = geography.set_index("area_code")["area_type"]
     parent_type = geography["parent_code"].map(types)
-    expected = geography["area_type"].map(PARENT_TYPE)
+    expected = type_ids.map(area_types.parent_type())
     no_parent = geography["parent_code"].isna().to_numpy()
     should_have = expected.notna().to_numpy()
     bad = should_have & no_parent
     if bad.any():
         i = _first(bad)
         raise DataError(
-            path, f"{geography['area_code'].iloc[i]} ({geography['area_type'].iloc[i]}) has no parent", row=i + 1, column="parent_code"
+            path, f"{geography['area_code'].iloc[i]} ({type_ids.iloc[i]}) has no parent", row=i + 1, column="parent_code"
         )
     unknown = (~no_parent) & parent_type.isna().to_numpy()
     if unknown.any():
@@ -481,18 +470,20 @@ def check_geography(path: Path, geography: pd.DataFrame) -> None:
         i = _first(wrong)
         raise DataError(
             path,
-            f"a {geography['area_type'].iloc[i]}'s parent must be a {expected.iloc[i]}, "
+            f"a {type_ids.iloc[i]}'s parent must be a {expected.iloc[i]}, "
             f"but {geography['parent_code'].iloc[i]} is a {parent_type.iloc[i]}",
             row=i + 1,
             column="parent_code",
         )
-    boroughs = int((geography["area_type"] == "borough").sum())
-    if boroughs != 1:
-        raise DataError(path, f"expected exactly one area of type 'borough', found {boroughs}", column="area_type")
+    for role in ("country", "region", "authority"):
+        type_id = area_types.with_role(role)
+        found = int((type_ids == type_id).sum())
+        if found != 1:
+            raise DataError(path, f"expected exactly one area of type {type_id!r} (the {role}), found {found}", column="area_type")
 
 
-def check_codes(path: Path, df: pd.DataFrame, table: Table, geography: pd.DataFrame) -> None:
-    """Every "code" column holds codes of the declared area types in the geography."""
+def check_codes(path: Path, df: pd.DataFrame, table: Table, geography: pd.DataFrame, area_types: AreaTypes) -> None:
+    """Every "code" column holds codes of areas whose type plays one of the column's roles."""
     types = geography.set_index("area_code")["area_type"]
     for column in table.columns:
         if column.kind != "code":
@@ -504,13 +495,13 @@ def check_codes(path: Path, df: pd.DataFrame, table: Table, geography: pd.DataFr
             raise DataError(
                 path, f"{df[column.name].iloc[i]!r} is not in geography.csv" + _others(unknown), row=i + 1, column=column.name
             )
-        wrong = ~found.isin(column.area_types).to_numpy()
+        allowed = [area_types.with_role(role) for role in column.roles]
+        wrong = ~found.isin(allowed).to_numpy()
         if wrong.any():
             i = _first(wrong)
             raise DataError(
                 path,
-                f"{df[column.name].iloc[i]!r} is a {found.iloc[i]}; this table needs a {' or '.join(column.area_types)}"
-                + _others(wrong),
+                f"{df[column.name].iloc[i]!r} is a {found.iloc[i]}; this table needs a {' or '.join(allowed)}" + _others(wrong),
                 row=i + 1,
                 column=column.name,
             )
@@ -518,11 +509,13 @@ def check_codes(path: Path, df: pd.DataFrame, table: Table, geography: pd.DataFr
 
 @dataclass(frozen=True)
 class Inputs:
-    """Every validated input table, keyed by table name, plus the folder they came from."""
+    """Every validated input table, keyed by table name, the folder they came from and the area
+    type registry they were checked against."""
 
     folder: Path
     tables: dict[str, pd.DataFrame]
     reference: dict[str, pd.DataFrame]
+    area_types: AreaTypes
 
     @property
     def comparators(self) -> pd.DataFrame:
@@ -535,36 +528,53 @@ class Inputs:
     def geography(self) -> pd.DataFrame:
         return self.tables["geography"]
 
+    def code_of(self, role: str) -> str:
+        """The code of the one area playing ``role``: "country", "region" or "authority"."""
+        geography = self.geography
+        return str(geography.loc[geography["area_type"] == self.area_types.with_role(role), "area_code"].iloc[0])
 
-def load_inputs(folder: Path | str, reference: Path | str | None = None) -> Inputs:
-    """Read and validate every table in ``folder`` (and the comparators in ``reference``).
+    def with_geography(self, geography: pd.DataFrame) -> Inputs:
+        """The same inputs with another geography table (display names from ``places.yml``)."""
+        return Inputs(self.folder, {**self.tables, "geography": geography}, self.reference, self.area_types)
+
+
+def load_inputs(folder: Path | str, reference: Path | str | None = None, area_types: AreaTypes | None = None) -> Inputs:
+    """Read and validate every table in ``folder`` (and the comparators in ``reference``, by
+    default the project's ``data/reference``) against the area types (by default those of the
+    project's ``parameters/place_types.yml``).
 
     Raises :class:`DataError` at the first problem; returns nothing partial.
     """
+    if area_types is None:
+        area_types = load_area_types(ROOT / "parameters" / "place_types.yml")
     folder = Path(folder)
     if not folder.is_dir():
         raise DataError(folder, "data folder not found")
     tables: dict[str, pd.DataFrame] = {}
     geography_path = find_table_file(folder, "geography")
     tables["geography"] = read_table(geography_path, SCHEMAS["geography"])
-    check_geography(geography_path, tables["geography"])
+    check_geography(geography_path, tables["geography"], area_types)
     for name, table in SCHEMAS.items():
         if name == "geography":
             continue
         path = find_table_file(folder, name)
         df = read_table(path, table)
-        check_codes(path, df, table, tables["geography"])
+        check_codes(path, df, table, tables["geography"], area_types)
         tables[name] = df
-    _check_deprivation_coverage(folder, tables)
-    reference = Path(reference) if reference is not None else Path(__file__).resolve().parent.parent / "data" / "reference"
-    real = {table.name: read_table(find_table_file(reference, table.name), table) for table in REFERENCE_TABLES}
-    return Inputs(folder=folder, tables=tables, reference=real)
+    _check_deprivation_coverage(folder, tables, area_types)
+    reference = Path(reference) if reference is not None else ROOT / "data" / "reference"
+    real = {}
+    for table in REFERENCE_TABLES:
+        path = find_table_file(reference, table.name)
+        real[table.name] = read_table(path, table)
+        check_codes(path, real[table.name], table, tables["geography"], area_types)
+    return Inputs(folder=folder, tables=tables, reference=real, area_types=area_types)
 
 
-def _check_deprivation_coverage(folder: Path, tables: dict[str, pd.DataFrame]) -> None:
+def _check_deprivation_coverage(folder: Path, tables: dict[str, pd.DataFrame], area_types: AreaTypes) -> None:
     """Every small area needs a deprivation score: the inequality views depend on it."""
     geography = tables["geography"]
-    small = geography.loc[geography["area_type"] == "small_area", "area_code"]
+    small = geography.loc[geography["area_type"] == area_types.with_role("small_area"), "area_code"]
     missing = small[~small.isin(tables["deprivation"]["area_code"])]
     if len(missing):
         raise DataError(

@@ -1,7 +1,9 @@
 """Plain-language sentences generated from computed values and comparison flags.
 
 Nothing here is typed by hand for a particular place: every sentence is built from a row of the
-indicator store, so the words always agree with the numbers.
+indicator store, so the words always agree with the numbers. Places are named as the book names
+them (:meth:`jsna.store.Store.name`) and kinds of place with the words of
+``parameters/place_types.yml`` (:meth:`jsna.store.Store.words`): the caller passes them in.
 """
 
 from __future__ import annotations
@@ -19,14 +21,6 @@ COMPARISON_WORDS = {
     "Lower": "significantly lower than",
 }
 SEX_WORDS = {"Male": "men", "Female": "women", "Persons": "people"}
-
-
-PLACE_SUFFIX = {"township": " township", "ward": " ward"}
-
-
-def place_name(name: str, area_type: str) -> str:
-    """A place's name as the book writes it: "Dudley" (borough), "Dudley township", "Gornal ward"."""
-    return name + PLACE_SUFFIX.get(area_type, "")
 
 
 def number(value: float, unit: str = "", decimals: int | None = None) -> str:
@@ -51,8 +45,8 @@ def comparison_phrase(label: str, benchmark_name: str, benchmark_value: float, u
     return f"{words} {benchmark_name} ({number(benchmark_value, unit)})"
 
 
-def finding(row: pd.Series, *, subject: str | None = None) -> str:
-    """One sentence about one store row, e.g.
+def finding(row: pd.Series, place: str, *, subject: str | None = None) -> str:
+    """One sentence about one store row for ``place`` (its name as the book writes it), e.g.
 
     "Life expectancy at birth for men in Dudley was 77.6 years in 2020, significantly worse than
     England (78.7 years)."
@@ -61,8 +55,8 @@ def finding(row: pd.Series, *, subject: str | None = None) -> str:
     who = f" for {SEX_WORDS[row['sex']]}" if row["sex"] != "Persons" else ""
     if pd.isna(row["value"]):
         reason = "it is not published" if str(row.get("note", "")).startswith("[c]") else "it could not be calculated"
-        return f"{title}{who} in {place_name(row['area_name'], row['area_type'])} is not shown for {row['period']}: {reason}."
-    sentence = f"{title}{who} in {place_name(row['area_name'], row['area_type'])} was {number(row['value'], row['unit'])} in {row['period']}"
+        return f"{title}{who} in {place} is not shown for {row['period']}: {reason}."
+    sentence = f"{title}{who} in {place} was {number(row['value'], row['unit'])} in {row['period']}"
     phrase = comparison_phrase(row.get("compared_to_england"), "England", row.get("england_value"), row["unit"])
     if phrase:
         sentence += f", {phrase}"
@@ -79,14 +73,6 @@ def share_sentence(part: str, value: float, place: str, period: str) -> str:
 # --------------------------------------------------------------------------------------------
 # Indicators, comparisons and trends in words
 # --------------------------------------------------------------------------------------------
-#: Area types in the plural, as a sentence names them.
-AREA_WORDS = {
-    "borough": ("borough", "boroughs"),
-    "township": ("township", "townships"),
-    "ward": ("ward", "wards"),
-    "pcn": ("primary care network", "primary care networks"),
-    "practice": ("GP practice", "GP practices"),
-}
 #: Where the head noun of an indicator title ends ("admissions for COPD" -> "admissions").
 _HEAD_ENDS = (" for ", " at ", " from ", " in ", " of ", " aged ", " due ", " caused ", " received ", " by ", " with ", " considered ", ",", ":")
 
@@ -134,9 +120,9 @@ def value_text(value: float, unit: str, decimals: int | None = None) -> str:
     return f"{shown} {unit}"
 
 
-def area_count(n: int, area_type: str) -> str:
-    """"1 township", "5 townships", "2 primary care networks"."""
-    one, many = AREA_WORDS.get(area_type, (area_type, area_type + "s"))
+def area_count(n: int, words: tuple[str, str]) -> str:
+    """"1 township", "5 townships", "2 primary care networks": ``words`` is (singular, plural)."""
+    one, many = words
     return f"{n} {one if n == 1 else many}"
 
 
@@ -164,7 +150,7 @@ def comparison_judgement(label: str) -> int:
     return {"Worse": 2, "Better": -2}.get(key, 0)
 
 
-def compare_areas_title(subject_words: str, plural: bool, labels: list[str], comparator: str, area_type: str) -> str:
+def compare_areas_title(subject_words: str, plural: bool, labels: list[str], comparator: str, area_words: tuple[str, str]) -> str:
     """"Life expectancy at birth for men is significantly worse than Dudley's in 3 of 5 townships"."""
     total = len(labels)
     counts = {key: sum(str(label).split(" ")[0] == key for label in labels) for key in COMPARISON_WORDS}
@@ -172,11 +158,11 @@ def compare_areas_title(subject_words: str, plural: bool, labels: list[str], com
     first, second = ("Worse", "Better") if counts["Worse"] or counts["Better"] else ("Lower", "Higher")
     if counts[first] == 0 and counts[second] == 0:
         if counts["Similar"] == 0:
-            return f"{subject_words} could not be compared with {possessive(comparator)} in any of the {area_count(total, area_type)}"
-        return f"{subject_words} {be} not significantly different from {possessive(comparator)} in any of the {area_count(total, area_type)}"
+            return f"{subject_words} could not be compared with {possessive(comparator)} in any of the {area_count(total, area_words)}"
+        return f"{subject_words} {be} not significantly different from {possessive(comparator)} in any of the {area_count(total, area_words)}"
     if counts[first] == 0:
         first, second = second, first
-    words = f"{subject_words} {be} significantly {first.lower()} than {possessive(comparator)} in {counts[first]} of {area_count(total, area_type)}"
+    words = f"{subject_words} {be} significantly {first.lower()} than {possessive(comparator)} in {counts[first]} of {area_count(total, area_words)}"
     if counts[second]:
         words += f" and {second.lower()} in {counts[second]}"
     return words
@@ -192,13 +178,12 @@ def trend_title(subject_words: str, plural: bool, place: str, label: str, latest
     return f"{subject_words} in {place} {'were' if plural else 'was'} {latest}"
 
 
-def headline_sentence(row: pd.Series, benchmark: str, benchmark_value: float, label: str) -> str:
-    """A finding from a store row's flags, e.g. "Emergency hospital admissions for COPD in Dudley
+def headline_sentence(row: pd.Series, place: str, benchmark: str, benchmark_value: float, label: str) -> str:
+    """A finding from a store row's flags for ``place``, e.g. "Emergency hospital admissions for COPD in Dudley
     (468.2 per 100,000 in 2019/20) are significantly worse than England (415.1 per 100,000) and
     getting worse." """
     words = indicator_subject(row["indicator_name"], row["sex"])
     plural = is_plural(row["indicator_name"])
-    place = place_name(row["area_name"], row["area_type"])
     start = f"{words} in {place} ({value_text(row['value'], row['unit'])} in {row['period']}) {'are' if plural else 'is'}"
     phrase = comparison_phrase(label, benchmark, benchmark_value, row["unit"])
     trend = trend_words(row.get("recent_trend", ""))
@@ -238,18 +223,18 @@ def listing(names: list[str]) -> str:
 TITLE_NAMES = 4
 
 
-def funnel_title(names: list[str], high: list[bool], subject_words: str, period: str, total: int) -> tuple[str, str]:
+def funnel_title(names: list[str], high: list[bool], subject_words: str, period: str, total: int, baseline: str) -> tuple[str, str]:
     """Title and subtitle of a funnel plot: the practices outside the 99.8% limits, by name (in
     the subtitle instead when there are more than :data:`TITLE_NAMES`, so the title stays short)."""
     if not names:
         return (f"No GP practice is outside the 99.8% limits for {lower_first(subject_words)} in {period}",
-                f"All {total} practices are within the range expected from chance variation around the borough's value.")  # fmt: skip
+                f"All {total} practices are within the range expected from chance variation around {possessive(baseline)} value.")  # fmt: skip
     above = [n for n, h in zip(names, high) if h]
     below = [n for n, h in zip(names, high) if not h]
     parts = ([f"{listing(above)} above"] if above else []) + ([f"{listing(below)} below"] if below else [])
     count = f"{len(names)} of {total} GP practices {'is' if len(names) == 1 else 'are'}"
     title = f"{count} outside the 99.8% limits for {lower_first(subject_words)} in {period}"
-    meaning = "Outside the 99.8% limits: very unlikely to be chance variation around the borough's value."
+    meaning = f"Outside the 99.8% limits: very unlikely to be chance variation around {possessive(baseline)} value."
     if len(names) <= TITLE_NAMES:
         return f"{title}: " + "; ".join(parts), meaning
     return f"{title}: {len(above)} above, {len(below)} below", f"{'; '.join(parts)}. {meaning}"

@@ -1,171 +1,41 @@
-"""What the chapters show: selections from the store turned into figures, tables and sentences.
+"""What the indicator chapters and profiles show: selections from the store turned into figures,
+tables and sentences.
 
 Notebooks call these named functions and display the result; no statistic is computed here or
-in a notebook. Every function takes the :class:`Store` and a place code.
+in a notebook. Every function takes the :class:`~jsna.store.Store` and a place code.
 """
 
 from __future__ import annotations
 
 import html
-from functools import cached_property
-from pathlib import Path
 
 import pandas as pd
 
-from jsna import charts, text
+from jsna.pages import charts, text
+from jsna.pages.html import (
+    MISSING,
+    SUPPRESSED,
+    badge,
+    decimals,
+    definition_link,
+    footnotes,
+    html_table,
+    label,
+    published_table,
+    shown,
+    suppressed,
+    trend_cell,
+)
+from jsna.store import Store
 
 ENGLAND_NAME = "England"
-SUPPRESSED = "[c]"
-MISSING = "[x]"
-#: Columns disclosure control blanks; a view never publishes them for a "[c]" row.
-DISCLOSED = ["value", "lower_95_0", "upper_95_0", "lower_99_8", "upper_99_8", "count"]
-#: Which children a place is broken down into, in order of preference.
-CHILD_TYPES = {"borough": ("township", "pcn"), "township": ("ward",), "pcn": ("practice",)}
-#: Area types shown with pooled (multi-year) windows; other places use single years.
-POOLED_TYPES = ("ward",)
-#: Chapter pages sit two folders deep (places/<code>/<chapter>).
-DEFINITIONS = "../../about/definitions.html"
-MISSING_NOTE = "[x] not available: no figure for this place, period or comparator."
-SUPPRESSED_NOTE = "[c] confidential: not published because it is based on a small number of events."
-
-
-class Store:
-    """Read-only access to the indicator store folder written by the build.
-
-    Disclosure control is applied again on reading: every row whose note starts with "[c]" has
-    its value, limits, count and comparisons blanked, and so has the parent value of the areas
-    within it, so no view can publish them whatever the file holds.
-    """
-
-    def __init__(self, folder: str | Path):
-        self.folder = Path(folder)
-        if not (self.folder / "indicators.parquet").exists():
-            raise FileNotFoundError(f"no indicator store in {self.folder}: run the build first")
-
-    def table(self, name: str) -> pd.DataFrame:
-        return pd.read_parquet(self.folder / f"{name}.parquet")
-
-    @cached_property
-    def indicators(self) -> pd.DataFrame:
-        # Disclosure control happened in the data layer (jsna.indicators): a suppressed row has
-        # no value, limits, count or comparison, and no child carries it as parent_value.
-        df = self.table("indicators")
-        df["note"] = df["note"].fillna("").astype(str)
-        df["recent_trend"] = df["recent_trend"].fillna("").astype(str)
-        return df
-
-    @cached_property
-    def _by_indicator(self) -> dict[str, pd.DataFrame]:
-        return {key: rows for key, rows in self.indicators.groupby("indicator_id", sort=True)}
-
-    @cached_property
-    def breakdowns(self) -> pd.DataFrame:
-        """Indicators by local deprivation quantile (see :mod:`jsna.inequalities`)."""
-        return self.table("breakdowns")
-
-    @cached_property
-    def gaps(self) -> pd.DataFrame:
-        """Slope and relative indices of inequality and the gap, per breakdown series."""
-        return self.table("inequality_gaps")
-
-    def of(self, indicator_id: str) -> pd.DataFrame:
-        """Every row of one indicator."""
-        return self._by_indicator.get(indicator_id, self.indicators.iloc[:0])
-
-    @cached_property
-    def catalogue(self) -> pd.DataFrame:
-        return self.table("catalogue")
-
-    def entry(self, indicator_id: str) -> pd.Series:
-        """One indicator's catalogue entry."""
-        found = self.catalogue.loc[self.catalogue["indicator_id"] == indicator_id]
-        if found.empty:
-            raise KeyError(f"indicator {indicator_id!r} is not in the store's catalogue")
-        return found.iloc[0]
-
-    @cached_property
-    def geography(self) -> pd.DataFrame:
-        return self.table("geography").set_index("area_code")
-
-    def place(self, code: str) -> pd.Series:
-        if code not in self.geography.index:
-            raise KeyError(f"place {code!r} is not in the store's geography")
-        return self.geography.loc[code]
-
-    def name(self, code: str) -> str:
-        """The place's name as the book writes it ("Dudley township" is not "Dudley")."""
-        place = self.place(code)
-        return text.place_name(str(place["area_name"]), str(place["area_type"]))
-
-    def area_type(self, code: str) -> str:
-        return str(self.place(code)["area_type"])
-
-    def parent(self, code: str) -> str | None:
-        parent = self.place(code)["parent_code"]
-        return None if pd.isna(parent) or parent not in self.geography.index else str(parent)
-
-    def borough(self, code: str) -> str:
-        """The borough a place lies in (the place itself for the borough)."""
-        while self.area_type(code) != "borough":
-            parent = self.parent(code)
-            if parent is None:
-                raise KeyError(f"place {code!r} is not within a borough")
-            code = parent
-        return code
-
-    def within(self, code: str, area_type: str) -> list[str]:
-        """Codes of every place of ``area_type`` inside ``code`` (at any depth), by name."""
-        geography = self.geography
-        found, frontier = [], [code]
-        while frontier:
-            below = geography.loc[geography["parent_code"].isin(frontier)]
-            found += below.index[below["area_type"] == area_type].tolist()
-            frontier = below.index.tolist()
-        return sorted(found, key=lambda c: (str(geography.loc[c, "area_name"]), c))
-
-    def children(self, code: str, indicator_id: str | None = None) -> tuple[list[str], str | None]:
-        """The places a place breaks down into (townships of the borough, wards of a township,
-        practices of a network), by name, and their type; only those with the indicator if given."""
-        have = set(self.of(indicator_id)["area_code"]) if indicator_id else None
-        for area_type in CHILD_TYPES.get(self.area_type(code), ()):
-            codes = [c for c in self.within(code, area_type) if self.parent(c) == code and (have is None or c in have)]
-            if codes:
-                return codes, area_type
-        return [], None
-
-    def rows(self, indicator_id: str, code: str, *, sex: str = "Persons", years: int | None = None) -> pd.DataFrame:
-        """All periods of one indicator for one place, oldest first (shortest window if not given)."""
-        df = self.of(indicator_id)
-        df = df.loc[(df["area_code"] == code) & (df["sex"] == sex)]
-        if df.empty:
-            return df
-        window = years if years is not None else int(df["years"].min())
-        return df.loc[df["years"] == window].sort_values("period_end")
-
-    def latest(self, indicator_id: str, code: str, *, sex: str = "Persons", years: int | None = None) -> pd.Series | None:
-        """The period a summary shows: the latest with a published England value, so that it can be
-        compared with England as Fingertips does, or the latest of all when England has none.
-
-        England's value depends only on indicator, period and sex, so every place in a table or
-        chart is shown for the same period; the period label always says which.
-        """
-        rows = self.rows(indicator_id, code, sex=sex, years=years)
-        if rows.empty:
-            return None
-        comparable = rows.loc[rows["england_value"].notna()]
-        return (comparable if len(comparable) else rows).iloc[-1]
-
-    def at(self, indicator_id: str, codes: list[str], *, sex: str, years: int, period: str) -> pd.DataFrame:
-        """One period of one indicator for several places, in the order of ``codes``."""
-        df = self.of(indicator_id)
-        df = df.loc[df["area_code"].isin(codes) & (df["sex"] == sex) & (df["years"] == years) & (df["period"] == period)]
-        return df.set_index("area_code").reindex([c for c in codes if c in set(df["area_code"])]).reset_index()
 
 
 def _parent_or_england(store: Store, code: str) -> tuple[str, str | None]:
-    """The comparator a place is drawn against: its parent borough/township, or England."""
+    """The comparator a place is drawn against: its parent (the borough, a township), or England
+    for the authority."""
     place = store.place(code)
-    if place["area_type"] == "borough":
+    if store.is_authority(code):
         return ENGLAND_NAME, None
     return store.name(place["parent_code"]), place["parent_code"]
 
@@ -191,7 +61,7 @@ def headline(store: Store, code: str) -> str:
     for sex in ("Male", "Female"):
         row = store.latest("life_expectancy_birth", code, sex=sex, years=1)
         if row is not None:
-            lines.append(text.finding(row))
+            lines.append(text.finding(row, name))
     return "\n".join(f"- {line}" for line in lines)
 
 
@@ -215,7 +85,7 @@ def pyramid_against(
     year = int(structure.loc[structure["area_code"] == code, "year"].max())
     place = structure.loc[(structure["area_code"] == code) & (structure["year"] == year)]
     name = store.name(code)
-    people = "registered patients" if store.area_type(code) in ("pcn", "practice") else "residents"
+    people = "registered patients" if store.registered(code) else "residents"
     older_place = place.loc[place["age_band"].isin(OLDER_BANDS), "share"].sum()
     older_comparator = comparator.loc[comparator["age_band"].isin(OLDER_BANDS), "share"].sum()
     if abs(older_place - older_comparator) <= 0.5:
@@ -301,23 +171,14 @@ def deprivation_figure(store: Store, code: str) -> charts.Figure:
 # --------------------------------------------------------------------------------------------
 # Tables
 # --------------------------------------------------------------------------------------------
-def badge(label: str) -> str:
-    """A comparison label in words with a shape, and a colour that is never the only signal."""
-    shapes = {"Better": "▲", "Similar": "●", "Worse": "▼", "Higher": "▲", "Lower": "▼", "Not compared": "■"}
-    label = str(label)
-    key = "Not compared" if label.startswith("Not") else label.split(" ")[0]  # "Better 99.8%" -> "Better"
-    css = key.lower().replace(" ", "-")
-    return f'<span class="jsna-badge {css}">{shapes.get(key, "")} {html.escape(str(label))}</span>'
-
-
 def summary_table(store: Store, code: str, *, chapter: str | None = None) -> charts.Html:
     """HTML table of the place's latest value of every indicator, compared with England."""
-    catalogue = store.table("catalogue")
+    catalogue = store.catalogue
     if chapter is not None:
         catalogue = catalogue.loc[catalogue["chapter"] == chapter]
     rows = []
     for indicator in catalogue.itertuples():
-        for sex in indicator.sex.split(", "):
+        for sex in indicator.sex:
             row = store.latest(indicator.indicator_id, code, sex=sex)
             if row is None or indicator.method == "count":
                 continue
@@ -340,10 +201,10 @@ def summary_table(store: Store, code: str, *, chapter: str | None = None) -> cha
 # --------------------------------------------------------------------------------------------
 # Shared helpers for the Fingertips-style views
 # --------------------------------------------------------------------------------------------
-def window(entry: pd.Series, area_type: str | None) -> int:
-    """The period window shown for a type of place: pooled for wards, single years otherwise."""
-    windows = [int(w) for w in str(entry["windows"]).split(",")]
-    return max(windows) if area_type in POOLED_TYPES else min(windows)
+def window(store: Store, entry: pd.Series, area_type: str | None) -> int:
+    """The period window shown for a type of place: pooled for types that pool years (wards),
+    single years otherwise."""
+    return max(entry["windows"]) if store.pooled(area_type) else min(entry["windows"])
 
 
 def indicator_list(store: Store, area_type: str, chapter: str | None = None) -> list[tuple[pd.Series, str]]:
@@ -351,102 +212,24 @@ def indicator_list(store: Store, area_type: str, chapter: str | None = None) -> 
     catalogue = store.catalogue
     if chapter is not None:
         catalogue = catalogue.loc[catalogue["chapter"] == chapter]
-    entries = [entry for _, entry in catalogue.iterrows() if area_type in str(entry["areas"]).split(", ")]
-    return [(entry, sex) for entry in entries for sex in str(entry["sex"]).split(", ")]
-
-
-def suppressed(row: pd.Series) -> bool:
-    return str(row.get("note", "")).startswith(SUPPRESSED)
-
-
-def label(title: str, sex: str) -> str:
-    """An indicator's row label: its title, with the sex when not persons."""
-    return title if sex == "Persons" else f"{title} – {text.SEX_WORDS[sex]}"
-
-
-def shown(row: pd.Series | None, column: str, decimals: int = 1) -> str:
-    """A cell as published: "[c]" when suppressed, "[x]" when missing, else the number."""
-    if row is None:
-        return MISSING
-    if suppressed(row) and column in DISCLOSED:
-        return SUPPRESSED
-    return text.number(row[column], "", decimals)
-
-
-def decimals(unit: str) -> int:
-    return 0 if unit in ("people", "count") else 1
-
-
-def footnotes(notes: list[str], cells: list[str]) -> list[str]:
-    """The footnotes a table or chart needs: "[c]" with the reason(s) given in the store, "[x]"."""
-    out = []
-    if any(SUPPRESSED in cell for cell in cells):
-        reasons = sorted({note for note in notes if note.startswith(SUPPRESSED)})
-        out.append(SUPPRESSED_NOTE + "".join(f" ({note[len(SUPPRESSED):].strip()})" for note in reasons))
-    if any(MISSING in cell for cell in cells):
-        out.append(MISSING_NOTE)
-    return out
-
-
-def html_table(head: list[str], body: list[list[str] | str], *, caption: str, notes: list[str], wrap: bool = False) -> charts.Html:
-    """A data table; cells are HTML already. A ``str`` in ``body`` is a section heading row.
-    With ``wrap``, cells may wrap (for tables with long words in many columns)."""
-    heads = "".join(f'<th scope="col">{cell}</th>' for cell in head)
-    rows = []
-    for row in body:
-        if isinstance(row, str):
-            rows.append(f'<tr class="jsna-section"><th scope="colgroup" colspan="{len(head)}">{html.escape(row)}</th></tr>')
-        else:
-            rows.append(f'<tr><th scope="row">{row[0]}</th>{"".join(f"<td>{cell}</td>" for cell in row[1:])}</tr>')
-    foot = "".join(f'<p class="jsna-note">{html.escape(note)}</p>' for note in notes)
-    # A table wider than the text column scrolls inside its own region, which the keyboard can
-    # reach and a screen reader names, instead of pushing the page sideways.
-    return charts.Html(
-        f'<div class="jsna-scroll" role="region" tabindex="0" aria-label="{html.escape(caption, quote=True)}">'
-        f'<table class="jsna-data jsna-spine{" jsna-wrap" if wrap else ""}"><caption>{html.escape(caption)}</caption><thead><tr>{heads}</tr></thead>'
-        f'<tbody>{"".join(rows)}</tbody></table></div>{foot}'
-    )
-
-
-def definition_link(entry: pd.Series, sex: str) -> str:
-    return f'<a href="{DEFINITIONS}#{html.escape(str(entry["indicator_id"]))}">{html.escape(label(entry["title"], sex))}</a>'
-
-
-def trend_cell(trend: str) -> str:
-    """The recent trend in words, with an arrow; "[x]" when there is none."""
-    if not trend or trend == "Could not be calculated":
-        return MISSING if not trend else html.escape(trend)
-    arrow = "↑ " if trend.startswith("Increasing") else "↓ " if trend.startswith("Decreasing") else "→ "
-    css = "worse" if trend.endswith("getting worse") else "better" if trend.endswith("getting better") else "neutral"
-    return f'<span class="jsna-trend {css}"><span aria-hidden="true">{arrow}</span>{html.escape(trend)}</span>'
-
-
-def published_table(rows: pd.DataFrame, columns: dict[str, str], digits: int = 2) -> pd.DataFrame:
-    """A figure's data table: chosen columns renamed, numbers rounded, "[c]" in suppressed cells."""
-    out = pd.DataFrame(index=rows.index)
-    mask = rows["note"].astype(str).str.startswith(SUPPRESSED) if "note" in rows else pd.Series(False, index=rows.index)
-    for column, heading in columns.items():
-        values = rows[column]
-        if pd.api.types.is_numeric_dtype(values):
-            values = values.round(digits).astype(object)
-            values = values.where(~(mask & (column in DISCLOSED)), SUPPRESSED)
-        out[heading] = values
-    return out.reset_index(drop=True)
+    entries = [entry for _, entry in catalogue.iterrows() if area_type in entry["areas"]]
+    return [(entry, sex) for entry in entries for sex in entry["sex"]]
 
 
 def region_name(store: Store, code: str) -> str:
-    parent = store.parent(store.borough(code))
+    parent = store.parent(store.authority(code))
     return store.name(parent) if parent else "Region"
 
 
 def latest_rows(store: Store, code: str, entries: list[tuple[pd.Series, str]]) -> list[tuple[pd.Series, str, pd.Series | None]]:
     """Each (entry, sex) with the place's latest row in the window shown for its type of place."""
     area_type = store.area_type(code)
-    return [(entry, sex, store.latest(entry["indicator_id"], code, sex=sex, years=window(entry, area_type))) for entry, sex in entries]
+    return [(entry, sex, store.latest(entry["indicator_id"], code, sex=sex, years=window(store, entry, area_type))) for entry, sex in entries]
 
 
 def ward_range(store: Store, row: pd.Series | None, wards: list[str]) -> tuple[float, float]:
-    """Lowest and highest published value among ``wards`` for the row's indicator, period, sex and window."""
+    """Lowest and highest published value among ``wards`` (places of the type small areas lie
+    in) for the row's indicator, period, sex and window."""
     if row is None or not wards:
         return float("nan"), float("nan")
     values = store.at(row["indicator_id"], wards, sex=row["sex"], years=int(row["years"]), period=row["period"])["value"].dropna()
@@ -463,7 +246,7 @@ def spine_table(store: Store, code: str, chapter: str) -> charts.Html:
     the range across the place's wards, the comparison with England (colour, shape and words)
     and the recent trend in words.
     """
-    wards = store.within(code, "ward")
+    wards = store.within(code, store.neighbourhood_type)
     region = region_name(store, code)
     body, cells, notes = [], [], []
     for entry, sex, row in latest_rows(store, code, indicator_list(store, store.area_type(code), chapter)):
@@ -478,7 +261,8 @@ def spine_table(store: Store, code: str, chapter: str) -> charts.Html:
         body.append([definition_link(entry, sex), *values, compared, trend_cell("" if row is None else row["recent_trend"])])
         cells += values + [compared]
         notes += [] if row is None else [row["note"]]
-    head = ["Indicator", "Period", "Count", "Value", "England", html.escape(region), "Range across wards", "Compared with England", "Recent trend"]
+    across = f"Range across {store.words(store.neighbourhood_type)[1]}"
+    head = ["Indicator", "Period", "Count", "Value", "England", html.escape(region), html.escape(across), "Compared with England", "Recent trend"]
     caption = f"{store.name(code)}: latest value of each indicator, compared with England"
     return html_table(head, body, caption=caption, notes=footnotes(notes, cells))
 
@@ -488,7 +272,8 @@ def spine_figure(store: Store, code: str, chapter: str) -> charts.Figure | chart
     spanning its wards' range, each indicator scaled so England sits at the centre and better
     is to the right. Indicators without an England value for the period are listed, not drawn."""
     name = store.name(code)
-    wards = store.within(code, "ward")
+    wards = store.within(code, store.neighbourhood_type)
+    plural = store.words(store.neighbourhood_type)[1]
     records, left_out = [], []
     for entry, sex, row in latest_rows(store, code, indicator_list(store, store.area_type(code), chapter)):
         if row is None or pd.isna(row["value"]) or pd.isna(row["england_value"]):
@@ -501,12 +286,12 @@ def spine_figure(store: Store, code: str, chapter: str) -> charts.Figure | chart
     data = pd.DataFrame([spine_point(r["indicator"], r["row"], r["low"], r["high"]) for r in records])
     labels = data["comparison"].tolist()
     title = text.tally_title(name, labels, ENGLAND_NAME)
-    subtitle = "The line is England; the grey bar spans the wards' values; the marker is " + name
+    subtitle = f"The line is England; the grey bar spans the {plural}' values; the marker is " + name
     if left_out:
         subtitle += f". Not drawn (no England value for the period): {'; '.join(left_out)}"
-    chart = charts.spine(data, title=title, subtitle=subtitle, rows=data["indicator"].tolist())
+    chart = charts.spine(data, title=title, subtitle=subtitle, rows=data["indicator"].tolist(), range_title=f"Range across {plural}")
     table = data[["indicator", "value_text", "england_text", "range_text", "comparison"]].rename(
-        columns={"indicator": "Indicator (period)", "value_text": name, "england_text": "England", "range_text": "Range across wards", "comparison": "Compared with England"}
+        columns={"indicator": "Indicator (period)", "value_text": name, "england_text": "England", "range_text": f"Range across {plural}", "comparison": "Compared with England"}
     )
     alt_text = (
         f"Spine chart of {len(data)} indicators for {name}. Each row is scaled so that England's value is at the centre "
@@ -550,7 +335,7 @@ def compare_areas_figure(store: Store, code: str, indicator_id: str, sex: str = 
         raise KeyError(f"{indicator_id!r} has no values for the places within {code!r}")
     # A ward's parent is its township: ranked within the borough, it is compared with the borough.
     compared = "compared_to_parent" if all(store.parent(c) == code for c in codes) else "compared_to_borough"
-    years = window(entry, child_type)
+    years = window(store, entry, child_type)
     place_row = store.latest(indicator_id, code, sex=sex, years=years)
     if place_row is None:
         raise KeyError(f"{indicator_id!r} has no {years}-year values for {code!r}, sex {sex!r}")
@@ -564,13 +349,13 @@ def compare_areas_figure(store: Store, code: str, indicator_id: str, sex: str = 
         lowest, highest = ranked.iloc[-1], ranked.iloc[0]
         title = text.range_title(words, (lowest["area_name"], lowest["value"]), (highest["area_name"], highest["value"]), unit, period)
     else:
-        title = text.compare_areas_title(words, text.is_plural(entry["title"]), drawn["comparison"].tolist(), name, child_type)
+        title = text.compare_areas_title(words, text.is_plural(entry["title"]), drawn["comparison"].tolist(), name, store.words(child_type))
     place_text, england_text = text.value_text(place_row["value"], unit), text.value_text(place_row["england_value"], unit)
     england_part = f"; England: {england_text}" if pd.notna(place_row["england_value"]) else ""
     subtitle = f"{period}. {name}: {place_text}{england_part}. Lines show 95% confidence intervals."
     hidden = len(rows) - len(drawn)
     if hidden:
-        subtitle += f" {text.area_count(hidden, child_type)} not shown ([c] or [x])."
+        subtitle += f" {text.area_count(hidden, store.words(child_type))} not shown ([c] or [x])."
     references = [(f"{name}: {text.number(place_row['value'], '', decimals(unit))}", place_row["value"]),
                   (f"England: {text.number(place_row['england_value'], '', decimals(unit))}", place_row["england_value"])]  # fmt: skip
     chart = charts.ranked_bars(drawn, title=title, subtitle=subtitle, unit=unit, references=references, legend_title=f"Compared with {name}")
@@ -578,7 +363,7 @@ def compare_areas_figure(store: Store, code: str, indicator_id: str, sex: str = 
         rows, {"area_name": "Area", "count": "Count", "value": "Value", "lower_95_0": "Lower 95% limit", "upper_95_0": "Upper 95% limit", "comparison": f"Compared with {name}"}
     )
     alt_text = (
-        f"Chart ranking the {text.area_count(len(drawn), child_type)} of {name} by {text.lower_first(words)} in {period}, each with its 95% "
+        f"Chart ranking the {text.area_count(len(drawn), store.words(child_type))} of {name} by {text.lower_first(words)} in {period}, each with its 95% "
         f"confidence interval, coloured and shaped by comparison with {name} ({place_text}){england_part}. "
         + (f"Highest: {ranked['area_name'].iloc[0]} ({text.value_text(ranked['value'].iloc[0], unit)}); lowest: "
            f"{ranked['area_name'].iloc[-1]} ({text.value_text(ranked['value'].iloc[-1], unit)}). " if len(ranked) else "")
@@ -604,7 +389,7 @@ def trend_figure(store: Store, code: str, indicator_id: str, sex: str = "Persons
     published, and the Fingertips recent-trend marker in the title (single years for boroughs and
     townships, pooled years for wards)."""
     entry = store.entry(indicator_id)
-    rows = store.rows(indicator_id, code, sex=sex, years=window(entry, store.area_type(code))).tail(TREND_PERIODS)
+    rows = store.rows(indicator_id, code, sex=sex, years=window(store, entry, store.area_type(code))).tail(TREND_PERIODS)
     if rows.empty:
         raise KeyError(f"{indicator_id!r} has no values for {code!r}, sex {sex!r}")
     name, unit, latest = store.name(code), entry["unit"], rows.iloc[-1]
@@ -637,7 +422,7 @@ def tartan_cells(store: Store, code: str, chapter: str) -> tuple[pd.DataFrame, l
     columns = [ENGLAND_NAME] + [store.name(c) for c in places]
     records, rows, units = [], [], {}
     for entry, sex in indicator_list(store, store.area_type(code), chapter):
-        years = window(entry, child_type or store.area_type(code))
+        years = window(store, entry, child_type or store.area_type(code))
         own = store.latest(entry["indicator_id"], code, sex=sex, years=years)
         if own is None:
             continue
@@ -729,10 +514,12 @@ def funnel_figure(store: Store, indicator_id: str, period: str | None = None) ->
     long = lines.melt(id_vars="denominator", value_vars=["lower_95_0", "upper_95_0", "lower_99_8", "upper_99_8"], var_name="line")
     long = long.assign(limit=long["line"].map(lambda c: "99.8% limits" if c.endswith("99_8") else "95% limits"), side=long["line"].str.split("_").str[0])
     outliers = points.loc[points["significance"].isin(OUTLYING)]
+    authority = store.authority(str(points["parent_code"].iloc[0]))
     title, subtitle = text.funnel_title(outliers["area_name"].tolist(), outliers["significance"].str.startswith("High").tolist(),
-                                        text.indicator_subject(entry["title"], "Persons"), period, len(points))  # fmt: skip
+                                        text.indicator_subject(entry["title"], "Persons"), period, len(points),
+                                        f"the {store.words(store.area_type(authority))[0]}")  # fmt: skip
     baseline = float(points["baseline"].iloc[0])
-    borough = store.name(store.borough(str(points["parent_code"].iloc[0])))
+    borough = store.name(authority)
     # Outliers are labelled on the chart when few enough to read; otherwise the subtitle and table name them.
     labelled = points["significance"].isin(OUTLYING) & (len(outliers) <= text.TITLE_NAMES)
     drawn = points[["area_name", "denominator", "value", "significance"]].assign(outlier=labelled)
@@ -757,7 +544,7 @@ def funnel_figure(store: Store, indicator_id: str, period: str | None = None) ->
 # --------------------------------------------------------------------------------------------
 def profile_pyramid(store: Store, code: str) -> charts.Figure:
     """The place's age-sex structure against the borough's (England's for the borough itself)."""
-    borough = store.borough(code)
+    borough = store.authority(code)
     if borough == code:
         return pyramid_figure(store, code)
     structure = store.table("age_structure")
@@ -769,8 +556,7 @@ def profile_pyramid(store: Store, code: str) -> charts.Figure:
 def profile_spine(store: Store, code: str) -> charts.Html:
     """Every indicator in every chapter for one place, against the borough and England, grouped
     by chapter."""
-    borough = store.geography.index[store.geography["area_type"] == "borough"]
-    parent_name = store.name(borough[0]) if len(borough) else "Borough"
+    parent_name = store.name(store.authority(code))
     body, cells, notes = [], [], []
     entries = indicator_list(store, store.area_type(code))
     for chapter in dict.fromkeys(entry["chapter"] for entry, _ in entries):
@@ -804,7 +590,7 @@ def headline_findings(store: Store, code: str, chapter: str | None = None) -> st
         if text.comparison_judgement(comparison) == 0 and comparison not in ("Higher", "Lower") and not trend:
             continue
         score = text.comparison_judgement(comparison) + text.trend_judgement(row["recent_trend"])
-        found.append((-score, order, text.headline_sentence(row, benchmark, value, comparison)))
+        found.append((-score, order, text.headline_sentence(row, store.name(code), benchmark, value, comparison)))
     if not found:
         where = "" if chapter is None else " in this chapter"
         return f"- No indicator{where} for {store.name(code)} is significantly different from England or changing significantly."
@@ -833,13 +619,13 @@ def indicator_sections(store: Store, code: str, chapter: str) -> list[list]:
     sections = []
     for entry, sex in indicator_list(store, store.area_type(code), chapter):
         indicator_id = entry["indicator_id"]
-        if store.rows(indicator_id, code, sex=sex, years=window(entry, store.area_type(code))).empty:
+        if store.rows(indicator_id, code, sex=sex, years=window(store, entry, store.area_type(code))).empty:
             continue
         anchor = f"{indicator_id}-{sex.lower()}"
         heading = charts.Html(f'<h3 class="jsna-indicator" id="{html.escape(anchor)}">{definition_link(entry, sex)}</h3>')
         section = [heading]
         children, child_type = store.children(code, indicator_id)
-        if children and store.latest(indicator_id, code, sex=sex, years=window(entry, child_type)) is not None:
+        if children and store.latest(indicator_id, code, sex=sex, years=window(store, entry, child_type)) is not None:
             section.append(compare_areas_figure(store, code, indicator_id, sex=sex))
         section.append(trend_figure(store, code, indicator_id, sex=sex))
         sections.append(section)
@@ -850,13 +636,14 @@ def funnel_figures(store: Store, code: str, chapter: str) -> list:
     """Practice funnel plots of the chapter's indicators. Practices are compared across the
     borough and do not nest in townships, so other places get a pointer to the borough's page."""
     catalogue = store.catalogue
-    flagged = catalogue["funnel"].fillna(False).astype(bool) if "funnel" in catalogue else False
-    published = set(store.table("funnels")["indicator_id"]) if (store.folder / "funnels.parquet").exists() else set()
-    ids = [i for i in catalogue.loc[(catalogue["chapter"] == chapter) & flagged, "indicator_id"] if i in published]
+    published = set(store.table("funnels")["indicator_id"])
+    ids = [i for i in catalogue.loc[(catalogue["chapter"] == chapter) & catalogue["funnel"], "indicator_id"] if i in published]
     if not ids:
         return [charts.Html('<p class="jsna-note">No indicator in this chapter is compared between GP practices.</p>')]
-    if store.area_type(code) != "borough":
-        borough = store.name(store.borough(code))
-        return [charts.Html(f'<p class="jsna-note">GP practices serve patients across townships, so they are compared across the whole '
-                            f"borough: see the funnel plots on {html.escape(borough)}'s page for this chapter.</p>")]  # fmt: skip
+    if not store.is_authority(code):
+        authority = store.authority(code)
+        kinds = store.words(store.area_type(code))[1]
+        return [charts.Html(f'<p class="jsna-note">GP practices serve patients across {html.escape(kinds)}, so they are compared across the whole '
+                            f"{html.escape(store.words(store.area_type(authority))[0])}: see the funnel plots on "
+                            f"{html.escape(store.name(authority))}'s page for this chapter.</p>")]  # fmt: skip
     return [funnel_figure(store, indicator_id) for indicator_id in ids]

@@ -1,0 +1,142 @@
+"""Build the book: inputs -> store -> executed notebooks -> Jupyter Book -> site.
+
+Folders under ``out`` (default ``_build``):
+
+* ``store/``   the store (parquet, declared in :mod:`jsna.store`), the only thing notebooks read;
+* ``book/``    the Jupyter Book source: configuration, generated table of contents, static
+  pages and the executed notebooks;
+* ``html/``    the site (``html/index.html``), with ``html/downloads/``;
+* ``doctrees/`` Sphinx's cache; ``failed/`` a notebook that failed, kept for inspection.
+
+Every file is written only when its content changes, so an unchanged rebuild executes no
+notebook and Sphinx rebuilds no page.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import pandas as pd
+
+from jsna import store
+from jsna.book.execute import execute_plan
+from jsna.book.plan import Plan, make_plan
+from jsna.book.publish import publish_downloads, run_sphinx
+from jsna.book.source import stage_book
+from jsna.compute.methods import METHODS
+from jsna.compute.pipeline import compute_store
+from jsna.config import Settings
+from jsna.files import code_digest, digest
+from jsna.inputs.catalogue import load_catalogue
+from jsna.inputs.kpis import load_kpis, load_rules
+from jsna.inputs.places import (
+    AreaTypes,
+    Chapter,
+    Place,
+    load_area_types,
+    load_chapters,
+    load_places,
+    named_geography,
+)
+from jsna.inputs.tables import (
+    SCHEMAS,
+    check_geography,
+    find_table_file,
+    load_inputs,
+    read_table,
+)
+
+
+@dataclass(frozen=True)
+class Parameters:
+    """What ``parameters/`` says the book covers, checked against the data's geography."""
+
+    chapters: dict[str, Chapter]
+    area_types: AreaTypes
+    places: list[Place]
+
+
+def load_parameters(settings: Settings, geography: pd.DataFrame | None = None) -> Parameters:
+    """Chapters, area types and places; the geography is read from the data unless given."""
+    chapters = load_chapters(settings.chapters, settings.root)
+    area_types = load_area_types(settings.area_types, chapters)
+    if geography is None:
+        path = find_table_file(settings.data, "geography")
+        geography = read_table(path, SCHEMAS["geography"])
+        check_geography(path, geography, area_types)
+    return Parameters(chapters, area_types, load_places(settings.places, geography, area_types))
+
+
+def plan_for(settings: Settings, parameters: Parameters) -> Plan:
+    only = list(settings.only) or None
+    return make_plan(parameters.places, parameters.chapters, parameters.area_types, only=only, places_file=settings.places)
+
+
+def inputs_key(settings: Settings) -> str:
+    """Everything the store is computed from: the input files, the catalogue, the KPI data, the
+    parameters the computation reads (area types, places, chapters, control-chart rules) and the
+    package."""
+    files = [p for folder in (settings.data, settings.reference, settings.kpis) for p in sorted(folder.rglob("*")) if p.is_file()]
+    files += [settings.catalogue, settings.area_types, settings.places, settings.chapters]
+    if settings.spc_rules.exists():
+        files.append(settings.spc_rules)
+    return digest(code_digest(), *(f"{p.name}:{digest(p.read_bytes())}" for p in files))
+
+
+def build_store(settings: Settings) -> tuple[dict[str, pd.DataFrame], Parameters]:
+    """Validate every input, compute the store and write it; nothing is written if any input is bad.
+
+    When the inputs, parameters and package are exactly those the store was last computed from
+    (``store/manifest.json``), the store is read back instead of recomputed.
+    """
+    key = inputs_key(settings)
+    tables = store.read_all(settings.store, key)
+    if tables is not None:
+        return tables, load_parameters(settings, tables["geography"])
+    # Load inputs
+    chapters = load_chapters(settings.chapters, settings.root)
+    area_types = load_area_types(settings.area_types, chapters)
+    inputs = load_inputs(settings.data, settings.reference, area_types)
+    places = load_places(settings.places, inputs.geography, area_types)
+    inputs = inputs.with_geography(named_geography(inputs.geography, places))
+    catalogue = load_catalogue(settings.catalogue, methods=METHODS, area_types=area_types, chapters=chapters)
+    kpis = load_kpis(settings.kpis)
+    rules = load_rules(settings.spc_rules)
+    # Compute, check against the declarations, and save
+    tables = compute_store(inputs, catalogue, kpis, rules)
+    store.save(settings.store, tables, key)
+    return tables, Parameters(chapters, area_types, places)
+
+
+def build(settings: Settings) -> dict:
+    """The whole build; returns figures for the log and the benchmark (seconds per stage)."""
+    started = time.perf_counter()
+    stages: dict[str, float] = {}
+
+    def lap(name: str, since: float) -> float:
+        now = time.perf_counter()
+        stages[name] = round(now - since, 2)
+        return now
+
+    tables, parameters = build_store(settings)
+    mark = lap("store", started)
+    plan = plan_for(settings, parameters)
+    stage_book(settings, plan, tables)
+    counts = execute_plan(settings, plan)
+    mark = lap("notebooks", mark)
+    run_sphinx(settings)
+    mark = lap("sphinx", mark)
+    publish_downloads(settings, tables)
+    counts["seconds"] = round(time.perf_counter() - started, 2)
+    counts["stages"] = stages
+    counts["html"] = str(settings.html / "index.html")
+    return counts
+
+
+def describe_store() -> str:
+    """``python -m jsna store describe``: the store's tables, then the methods an indicator can use."""
+    methods = ["", "## Methods", "", "An indicator's `method` in data/indicators.yml is one of:", ""]
+    methods += [f"- `{m.name}`: {m.description} (needs {', '.join(m.requires) or 'nothing more'})" for m in METHODS.values()]
+    return store.describe() + "\n".join(methods) + "\n"
+

@@ -1,0 +1,160 @@
+"""The Jupyter Book source (``<out>/book``): configuration, the table of contents made from the
+plan, the static pages, the pages the build writes (indicator definitions, what the store
+holds, each place's hub page, each chapter's list of places) and the vendored chart libraries.
+
+Every file is written only when its content changes.
+"""
+
+from __future__ import annotations
+
+import html
+
+import pandas as pd
+import yaml
+
+from jsna import store as store_tables
+from jsna.book.plan import Plan
+from jsna.config import Settings
+from jsna.errors import BuildError
+from jsna.files import write_if_changed
+from jsna.inputs.places import Place
+from jsna.inputs.yamlfile import read_yaml
+from jsna.pages.text import MARMOT_OBJECTIVES
+
+#: Vendored browser libraries: npm package -> file in its build folder.
+VENDORED_JS = {"vega": "vega.min.js", "vega-lite": "vega-lite.min.js", "vega-embed": "vega-embed.min.js"}
+#: Pages the build writes itself rather than copying from chapters/.
+GENERATED_PAGES = {"about/definitions", "about/store"}
+
+
+def definitions_page(catalogue: pd.DataFrame) -> str:
+    """Every indicator's metadata, one row each, anchored by its id (charts link here)."""
+    columns = [("definition", "Definition"), ("method", "Method"), ("unit", "Unit"), ("age", "Age"), ("sex", "Sex"),
+               ("polarity", "Polarity"), ("windows", "Years pooled"), ("source", "Source"), ("marmot", "Marmot objective")]  # fmt: skip
+    catalogue = catalogue.assign(marmot=catalogue["marmot"].map(MARMOT_OBJECTIVES).fillna(catalogue["marmot"]))
+    lines = [
+        "# Indicator definitions", "",
+        "What each indicator measures, how it is calculated and where the data come from. The same table is "
+        '<a href="../downloads/indicator-definitions.csv">available as a CSV file</a>.', "",
+    ]  # fmt: skip
+    for chapter, rows in catalogue.groupby("chapter", sort=False):
+        lines += [f"## {chapter.replace('_', ' ').capitalize()}", ""]
+        for row in rows.itertuples():
+            cells = "".join(f'<tr><th scope="row">{label}</th><td>{html.escape(_cell(getattr(row, name)))}</td></tr>' for name, label in columns)
+            lines += [f'<h3 id="{row.indicator_id}">{html.escape(row.title)}</h3>', "", f'<table class="jsna-data">{cells}</table>', ""]
+    return "\n".join(lines) + "\n"
+
+
+def _cell(value) -> str:
+    """A catalogue value as the definitions page writes it: lists as "Persons, Male, Female"."""
+    if isinstance(value, (list, tuple)) or hasattr(value, "tolist"):
+        return ", ".join(str(v) for v in list(value))
+    return str(value)
+
+
+def store_page() -> str:
+    """What the store holds: every declared table and column (:func:`jsna.store.describe`)."""
+    return store_tables.describe() + "\n"
+
+
+def stage_book(settings: Settings, plan: Plan, tables: dict[str, pd.DataFrame]) -> None:
+    """Write configuration, table of contents, static pages and assets into ``book/``."""
+    release = read_yaml(settings.release).data
+    config = yaml.safe_load((settings.root / "_config.yml").read_text(encoding="utf-8"))
+    config["title"] = release["title"]
+    substitutions = {
+        "release": release["release"],
+        "data_vintage": " ".join(release["data_vintage"].split()),
+    }
+    config.setdefault("parse", {})["myst_substitutions"] = substitutions
+    banner = f"Release {release['release']}. "
+    if release.get("synthetic"):
+        banner += "Local figures in this book are synthetic demonstration data, not real statistics about Dudley."
+    config.setdefault("html", {})["announcement"] = banner
+    write_if_changed(settings.book / "_config.yml", yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
+    write_if_changed(settings.book / "_toc.yml", yaml.safe_dump(make_toc(settings, plan), sort_keys=False, allow_unicode=True))
+    for page in static_pages(settings):
+        write_if_changed(settings.book / page, (settings.root / "chapters" / page).read_bytes())
+    write_if_changed(settings.book / "about" / "definitions.md", definitions_page(tables["catalogue"]))
+    write_if_changed(settings.book / "about" / "store.md", store_page())
+    static = settings.root / "chapters" / "_static"
+    for path in sorted(static.rglob("*")):
+        if path.is_file():
+            write_if_changed(settings.book / "_static" / path.relative_to(static), path.read_bytes())
+    for package, filename in VENDORED_JS.items():
+        source = settings.root / "node_modules" / package / "build" / filename
+        if not source.exists():
+            raise BuildError(f"{source} is missing: run 'npm ci' (make book does) to vendor {package} from the npm registry")
+        write_if_changed(settings.book / "_static" / "vendor" / filename, source.read_bytes())
+    for place in plan.places_with_pages():
+        write_if_changed(settings.book / place.folder / "index.md", place_page(plan, place))
+    for chapter in plan.chapters.values():
+        if any(job.chapter == chapter.id for job in plan.jobs):
+            write_if_changed(settings.book / "by-chapter" / f"{chapter.id}.md", chapter_page(plan, chapter.id))
+
+
+def static_pages(settings: Settings) -> list[str]:
+    """Pages named in the skeleton table of contents, copied from ``chapters/``."""
+    skeleton = yaml.safe_load((settings.root / "_toc.yml").read_text(encoding="utf-8"))
+    files = [skeleton["root"]]
+    for part in skeleton.get("parts", []):
+        files += [chapter["file"] for chapter in part.get("chapters", [])]
+    return [f"{name}.md" for name in files if name not in GENERATED_PAGES]
+
+
+def make_toc(settings: Settings, plan: Plan) -> dict:
+    """The skeleton ``_toc.yml`` with the parts the plan generates put in place of its markers."""
+    skeleton = yaml.safe_load((settings.root / "_toc.yml").read_text(encoding="utf-8"))
+    parts = []
+    for part in skeleton["parts"]:
+        if part.get("generated") == "places":
+            parts += place_parts(plan)
+        elif part.get("generated") == "chapters":
+            chapters = [{"file": f"by-chapter/{c}"} for c in plan.chapters if any(j.chapter == c for j in plan.jobs)]
+            if chapters:
+                parts.append({"caption": "By chapter", "chapters": chapters})
+        else:
+            parts.append(part)
+    return {"format": "jb-book", "root": skeleton["root"], "parts": parts}
+
+
+def place_parts(plan: Plan) -> list[dict]:
+    """One part per area type with pages, in the order of ``place_types.yml``, captioned with the
+    type's word ("Borough" for one place, "Townships" for several)."""
+    parts = []
+    for area_type in plan.area_types:
+        chapters = []
+        for place in plan.places_with_pages():
+            if place.type != area_type.id:
+                continue
+            sections = [{"file": job.output.removesuffix(".ipynb")} for job in plan.jobs_for(place)]
+            chapters.append({"file": f"{place.folder}/index", "sections": sections})
+        if chapters:
+            caption = area_type.singular if len(chapters) == 1 else area_type.plural
+            parts.append({"caption": caption[0].upper() + caption[1:], "chapters": chapters})
+    return parts
+
+
+def place_page(plan: Plan, place: Place) -> str:
+    """A place's hub page: what it is and links to its chapters."""
+    described = plan.area_types[place.type].described_as or f"a {plan.area_types[place.type].singular}"
+    lines = [f"# {place.title}", "", f"{place.name} is {described} ({place.code}).", ""]
+    children = [p for p in plan.places_with_pages() if p.parent == place.code]
+    lines += ["## Chapters", ""]
+    for job in plan.jobs_for(place):
+        chapter = plan.chapters[job.chapter]
+        lines.append(f"- [{chapter.title}](./{job.chapter}.ipynb): {chapter.description}")
+    if children:
+        lines += ["", "## Places within " + place.title, ""]
+        lines += [f"- [{child.title}](/{child.folder}/index.md)" for child in children]
+    lines += ["", "```{tableofcontents}", "```", ""]
+    return "\n".join(lines)
+
+
+def chapter_page(plan: Plan, chapter_id: str) -> str:
+    chapter = plan.chapters[chapter_id]
+    lines = [f"# {chapter.title}: every place", "", chapter.description, ""]
+    for job in plan.jobs:
+        if job.chapter == chapter_id:
+            lines.append(f"- [{job.place_name}](/{job.output})")
+    return "\n".join(lines) + "\n"

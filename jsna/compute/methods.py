@@ -1,0 +1,181 @@
+"""The method registry: one entry per statistical method a catalogue entry can name.
+
+An entry says everything the rest of the book needs to know of a method: how its values are
+computed (``compute``, from a :class:`~jsna.compute.engine.Context` and the catalogue entries of
+that method, returning one row per indicator, area, window, period end and sex with the value,
+limits, count, denominator, statistic and method), which catalogue fields it needs or refuses,
+how its recent trend is tested, how its values are sampled for the slope index of inequality
+(and so whether it can be broken down by deprivation), and which funnel-plot statistic it has.
+Adding a method is adding one entry to :data:`METHODS`; the catalogue loader, the indicator
+store, the inequality tables and the funnel plots all read it from here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from jsna import stats
+from jsna.compute.engine import GROUP, Context, indicator_inputs
+from jsna.inputs.periods import parse_period_label
+
+
+@dataclass(frozen=True)
+class Method:
+    name: str
+    #: (context, catalogue entries of this method) -> one row per indicator, area, window, period and sex.
+    compute: Callable[[Context, list[dict]], pd.DataFrame]
+    #: One line for the README and ``python -m jsna store describe``.
+    description: str
+    requires: tuple[str, ...] = ("numerator",)
+    forbids: tuple[str, ...] = ()
+    #: How the recent trend is tested (:func:`jsna.stats.recent_trend` kinds); None: no trend.
+    trend: str | None = None
+    #: How values are sampled for the slope index of inequality; None: no deprivation breakdown.
+    sii_value_type: str | None = None
+    #: The funnel-plot statistic; None: no funnel plot.
+    funnel: str | None = None
+    #: A slope index across local deprivation deciles of this other method's values (``le_sii``:
+    #: of ``life_expectancy``); its areas must be types split by deprivation.
+    deciles_of: str | None = None
+
+
+def _inputs(context: Context, entries: list[dict], *, by_age: bool = False, esp_bands: bool = False) -> pd.DataFrame:
+    frames = [indicator_inputs(context.inputs, context.lookup, entry, by_age=by_age, esp_bands=esp_bands) for entry in entries]
+    return pd.concat(frames, ignore_index=True)
+
+
+def _scaled(out: pd.DataFrame, context: Context) -> pd.DataFrame:
+    """Values computed per unit, scaled by each indicator's multiplier (they differ)."""
+    scale = out["indicator_id"].map(lambda i: context.catalogue[i]["multiplier"]).to_numpy()
+    for column in ("value", "lower_95_0", "upper_95_0", "lower_99_8", "upper_99_8"):
+        out[column] = out[column] * scale
+    return out
+
+
+def count(context: Context, entries: list[dict]) -> pd.DataFrame:
+    out = _inputs(context, entries).groupby(GROUP, sort=True)["count"].sum().reset_index()
+    return out.assign(value=out["count"], statistic="Count", method="Sum")
+
+
+def proportion(context: Context, entries: list[dict]) -> pd.DataFrame:
+    return _scaled(stats.proportion(_inputs(context, entries), "count", "denominator", group_by=GROUP, multiplier=1), context)
+
+
+def crude_rate(context: Context, entries: list[dict]) -> pd.DataFrame:
+    return _scaled(stats.crude_rate(_inputs(context, entries), "count", "denominator", group_by=GROUP, multiplier=1), context)
+
+
+def dsr(context: Context, entries: list[dict]) -> pd.DataFrame:
+    frame = _inputs(context, entries, by_age=True, esp_bands=True)
+    return _scaled(stats.dsr(frame, "count", "denominator", age_band="age_band", group_by=GROUP, multiplier=1), context)
+
+
+def life_expectancy(context: Context, entries: list[dict]) -> pd.DataFrame:
+    frame = _inputs(context, entries, by_age=True)
+    out = stats.life_expectancy(frame.rename(columns={"count": "deaths", "denominator": "population"}), "deaths", "population", group_by=GROUP)
+    start = out["indicator_id"].map(lambda i: context.catalogue[i]["start_age"])
+    out = out.loc[out["start_age"] == start].drop(columns=["start_age"])
+    totals = frame.groupby(GROUP, sort=True)[["count", "denominator"]].sum().reset_index()
+    return out.drop(columns=[c for c in ("deaths", "population") if c in out.columns]).merge(totals, on=GROUP, how="left")
+
+
+def excess_winter_deaths(context: Context, entries: list[dict]) -> pd.DataFrame:
+    # count = winter deaths, denominator = both non-winter periods' deaths; the store keeps
+    # Fingertips' count (excess winter deaths) and denominator (average non-winter deaths).
+    out = stats.excess_winter_deaths(_inputs(context, entries), "count", "denominator", group_by=GROUP)
+    return out.assign(count=out["excess_deaths"], denominator=out["average_non_winter"])
+
+
+def survey(context: Context, entries: list[dict]) -> pd.DataFrame:
+    """Published survey estimates with their published 95% limits, for the areas in the table."""
+    frames = []
+    for entry in entries:
+        spec = entry["numerator"]
+        table = context.inputs[spec["table"]]
+        mask = np.ones(len(table), dtype=bool)
+        for column, allowed in spec.get("where", {}).items():
+            mask &= table[column].isin(allowed).to_numpy()
+        rows = table.loc[mask]
+        frames.append(pd.DataFrame({
+            "indicator_id": entry["id"], "area_code": rows["area_code"].to_numpy(), "years": 1, "period_end": rows["year"].to_numpy(),
+            "sex": "Persons", "value": rows["value"].to_numpy(), "count": np.nan, "denominator": rows["respondents"].astype("float64").to_numpy(),
+            "lower_95_0": rows["lower_95_0"].to_numpy(), "upper_95_0": rows["upper_95_0"].to_numpy(), "lower_99_8": np.nan, "upper_99_8": np.nan,
+            "statistic": "Survey estimate", "method": "Published survey estimate and 95% limits",
+        }))  # fmt: skip
+    return pd.concat(frames, ignore_index=True)
+
+
+def published(context: Context, entries: list[dict]) -> pd.DataFrame:
+    """The authority's real published values from the comparators table.
+
+    Nothing is computed: each comparators row for the authority and one of these indicators
+    becomes a row, its period label read back into window length and end year with the
+    indicator's year type. Published limits are not in the comparators, so there are none.
+    """
+    comparators, authority = context.inputs.comparators, context.inputs.code_of("authority")
+    frames = []
+    for entry in entries:
+        rows = comparators.loc[
+            (comparators["indicator_id"] == entry["id"]) & (comparators["area_code"] == authority) & comparators["sex"].isin(entry["sex"])
+        ]
+        start, end = parse_period_label(rows["period"], entry["year_type"])
+        frames.append(pd.DataFrame({
+            "indicator_id": entry["id"], "area_code": authority, "years": (end - start + 1).to_numpy(), "period_end": end.to_numpy(),
+            "sex": rows["sex"].to_numpy(), "value": rows["value"].to_numpy(dtype=float), "count": np.nan, "denominator": np.nan,
+            "lower_95_0": np.nan, "upper_95_0": np.nan, "lower_99_8": np.nan, "upper_99_8": np.nan,
+            "statistic": "Published value", "method": "Real published value: " + rows["source"].to_numpy(dtype=object),
+        }))  # fmt: skip
+    out = pd.concat(frames, ignore_index=True)
+    return out.loc[out["years"].isin([w for e in entries for w in e["windows"]])].reset_index(drop=True)
+
+
+#: The decile breakdown whose slope index an ``le_sii`` indicator is.
+DECILE_LABEL = "Local deprivation decile"
+
+
+def life_expectancy_sii(context: Context, entries: list[dict]) -> pd.DataFrame:
+    """The slope index of inequality in life expectancy: the local-decile rows of the
+    ``inequality_gaps`` table (computed first, :mod:`jsna.compute.inequalities`) for these
+    entries, as indicator rows. The value is the SII in years, the count and denominator the
+    deaths and population behind it."""
+    ids = [entry["id"] for entry in entries]
+    gaps, breakdowns = context.tables["inequality_gaps"], context.tables["breakdowns"]
+    gaps = gaps.loc[gaps["indicator_id"].isin(ids) & (gaps["category_type"] == DECILE_LABEL)]
+    breakdowns = breakdowns.loc[breakdowns["indicator_id"].isin(ids) & (breakdowns["category_type"] == DECILE_LABEL)]
+    keys = GROUP
+    totals = breakdowns.groupby(keys, sort=True)[["count", "denominator"]].sum().reset_index()
+    out = gaps.merge(totals, on=keys, how="left").rename(columns={"sii": "value"})
+    out = out.rename(columns={f"sii_{c}": c for c in ("lower_95_0", "upper_95_0", "lower_99_8", "upper_99_8")})
+    out["statistic"] = out["statistic"].str.replace(
+        "Not calculated: a value is needed for all 10 quantiles", "SII not calculated: a life expectancy is needed for all ten local deprivation deciles"
+    )
+    out["method"] = out["method"].str.replace("Slope index of inequality (PHE): ", "Slope index of inequality (PHE), life expectancy by local deprivation decile: ")
+    columns = GROUP + ["value", "lower_95_0", "upper_95_0", "lower_99_8", "upper_99_8", "count", "denominator", "statistic", "method"]
+    return out[columns].reset_index(drop=True)
+
+
+METHODS: dict[str, Method] = {
+    m.name: m
+    for m in (
+        Method("count", count, "a sum of the numerator (no interval)"),
+        Method("proportion", proportion, "numerator over denominator x multiplier, Wilson score limits",
+               requires=("numerator", "denominator", "multiplier"), trend="proportion", sii_value_type="proportion", funnel="proportion"),
+        Method("crude_rate", crude_rate, "numerator over denominator x multiplier, exact Poisson (under 10) or Byar's limits",
+               requires=("numerator", "denominator", "multiplier"), trend="rate", sii_value_type="rate", funnel="rate"),
+        Method("dsr", dsr, "directly age-standardised rate (ESP2013, 19 bands), Dobson limits, not published under 10 events",
+               requires=("numerator", "denominator", "multiplier"), trend="rate", sii_value_type="rate"),
+        Method("life_expectancy", life_expectancy, "Chiang II abridged life table (20 bands) at start_age, Silcocks variance",
+               requires=("numerator", "denominator", "start_age"), trend="other", sii_value_type="other"),
+        Method("ewd_index", excess_winter_deaths, "ONS excess winter mortality index: winter deaths against the two non-winter periods",
+               requires=("numerator", "denominator"), trend="other"),
+        Method("survey", survey, "a published survey estimate with its published 95% limits", trend="other"),
+        Method("published", published, "the authority's real published value, read from data/reference/comparators.csv",
+               requires=(), forbids=("numerator", "denominator")),
+        Method("le_sii", life_expectancy_sii, "slope index of inequality in life expectancy at start_age across local deprivation deciles (PHE)",
+               requires=("numerator", "denominator", "start_age"), deciles_of="life_expectancy"),
+    )
+}  # fmt: skip

@@ -1,0 +1,134 @@
+"""The indicator catalogue (``data/indicators.yml``): one entry per indicator, read and checked.
+
+The entries' shapes are checked against ``catalogue_schema.json``; what the schema cannot know
+is checked here against the registries it is given: the method (its required and forbidden
+fields, whether it can have a funnel plot or a deprivation breakdown, from
+:data:`jsna.compute.methods.METHODS`), the chapter (``parameters/chapters.yml``), the area types
+(``parameters/place_types.yml``) and the input tables the numerator and denominator read.
+Every error names the file, the line of the entry or field at fault, and the field.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Protocol
+
+from jsna.inputs.places import AreaTypes
+from jsna.inputs.tables import SCHEMAS
+from jsna.inputs.yamlfile import YamlFile, read_yaml
+
+
+class MethodRules(Protocol):
+    """What the catalogue needs to know of a method (an entry of the method registry)."""
+
+    #: Catalogue fields an entry of the method must have, and must not have.
+    requires: tuple[str, ...]
+    forbids: tuple[str, ...]
+    #: The funnel-plot statistic ("proportion", "rate"), or None when it has no funnel plot.
+    funnel: str | None
+    #: How its values are sampled for the slope index of inequality, or None: no deprivation breakdown.
+    sii_value_type: str | None
+    #: A slope index across local deprivation deciles of another method's values (``le_sii``):
+    #: its areas must be area types split by deprivation. None for other methods.
+    deciles_of: str | None
+
+
+def load_catalogue(path: Path | str, *, methods: Mapping[str, MethodRules], area_types: AreaTypes, chapters: Iterable[str]) -> list[dict]:
+    """Read the catalogue and check every entry; return the entries (plain dicts, in file order).
+
+    Raises :class:`jsna.errors.DataError` naming the file, the line and the field that is wrong.
+    """
+    import jsonschema
+
+    document = read_yaml(path)
+    entries = document.data
+    schema = json.loads(resources.files("jsna.inputs").joinpath("catalogue_schema.json").read_text(encoding="utf-8"))
+    errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(entries), key=lambda e: [str(p) for p in e.path])
+    if errors:
+        error = errors[0]
+        where = list(error.path)
+        raise document.error(f"indicator {_name(entries, where)}: {error.message}", *where, field=".".join(str(p) for p in where[1:]) or None)
+    chapters = list(chapters)
+    counted = set(area_types.below_authority("small_area")) | set(area_types.below_authority("practice"))
+    quintile_types = {t.id for t in area_types if t.deprivation_quintiles}
+    practice = area_types.with_role("practice")
+    seen: dict[str, int] = {}
+    for index, entry in enumerate(entries):
+        check = _Checker(document, index, entry)
+        if entry["id"] in seen:
+            raise check.error(f"id {entry['id']!r} is used twice (first on line {seen[entry['id']]})", "id")
+        seen[entry["id"]] = document.line(index, "id")
+        rules = methods.get(entry["method"])
+        if rules is None:
+            raise check.error(f"method {entry['method']!r} is not one of {', '.join(methods)}", "method")
+        for name in rules.requires:
+            if name not in entry:
+                raise check.error(f"method {entry['method']} needs {name}", "method", field=name)
+        for name in rules.forbids:
+            if name in entry:
+                raise check.error(f"method {entry['method']} takes no {name}", name)
+        if entry["chapter"] not in chapters:
+            raise check.error(f"chapter {entry['chapter']!r} is not in parameters/chapters.yml ({', '.join(chapters)})", "chapter")
+        for position, type_id in enumerate(entry["areas"]):
+            if type_id not in counted:
+                raise check.error(
+                    f"area type {type_id!r} is not one the book counts indicators for ({', '.join(sorted(counted))})", "areas", position, field="areas"
+                )
+        if rules.deciles_of and not set(entry["areas"]) <= quintile_types:
+            raise check.error(
+                f"method {entry['method']} is computed by local deprivation decile, so its areas must be among "
+                f"{sorted(quintile_types)} (deprivation_quintiles in place_types.yml)", "areas"
+            )
+        if entry.get("funnel"):
+            if rules.funnel is None:
+                raise check.error(f"method {entry['method']} has no funnel plot", "funnel")
+            if practice not in entry["areas"]:
+                raise check.error(f"a funnel plot compares practices: areas must include {practice!r}", "funnel")
+        if entry.get("deprivation_breakdown"):
+            if rules.sii_value_type is None:
+                raise check.error(f"method {entry['method']} cannot be broken down by deprivation", "deprivation_breakdown")
+            if not set(entry["areas"]) & quintile_types:
+                raise check.error(
+                    f"a deprivation breakdown needs one of the areas {sorted(quintile_types)} (deprivation_quintiles in place_types.yml)",
+                    "deprivation_breakdown",
+                )
+        for role in ("numerator", "denominator"):
+            if role in entry:
+                _check_source(check, entry, role)
+    return entries
+
+
+class _Checker:
+    """Errors about one catalogue entry, at the line of the field at fault."""
+
+    def __init__(self, document: YamlFile, index: int, entry: dict):
+        self.document, self.index, self.entry = document, index, entry
+
+    def error(self, problem: str, *where, field: str | None = None):
+        name = ".".join(str(p) for p in where if isinstance(p, str)) or None
+        return self.document.error(f"indicator {self.entry['id']!r}: {problem}", self.index, *where, field=field or name)
+
+
+def _name(entries, where: list) -> str:
+    if where and isinstance(where[0], int) and isinstance(entries[where[0]], dict):
+        return repr(entries[where[0]].get("id", f"entry {where[0] + 1}"))
+    return "catalogue"
+
+
+def _check_source(check: _Checker, entry: dict, role: str) -> None:
+    spec = entry[role]
+    table = SCHEMAS.get(spec["table"])
+    if table is None:
+        raise check.error(f"unknown table {spec['table']!r} (the input tables are {', '.join(SCHEMAS)})", role, "table")
+    if spec["column"] not in table.column_names:
+        raise check.error(f"table {table.name} has no column {spec['column']!r}", role, "column")
+    for key in spec.get("where", {}):
+        if key == "age" and "age_band" not in table.column_names:
+            raise check.error(f"table {table.name} has no ages", role, "where", "age")
+        if key not in ("age", "imd_decile") and key not in table.column_names:
+            raise check.error(f"table {table.name} has no column {key!r}", role, "where", key)
+    if {"Male", "Female"} & set(entry["sex"]) and "sex" not in table.column_names:
+        raise check.error(f"table {table.name} has no sex, so only Persons", "sex")
