@@ -9,7 +9,7 @@ DATA   ?= data/demo
 OUT    ?= _build
 PYTEST_ARGS ?=
 
-.PHONY: book test plan demo-data clean chromium
+.PHONY: book test test-fast plan store-describe demo-data clean chromium
 
 book: $(VENV)/.installed node_modules/.installed
 	$(PY) -m jsna build --data $(DATA) --out $(OUT)
@@ -17,8 +17,17 @@ book: $(VENV)/.installed node_modules/.installed
 test: $(VENV)/.installed node_modules/.installed chromium
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# The unit tests alone: no build of the demonstration store, no notebooks, no browser (about a
+# minute on two cores). `make test` runs everything.
+test-fast: $(VENV)/.installed
+	$(PY) -m pytest -n 2 -m "not slow and not smoke and not browser" $(PYTEST_ARGS)
+
 plan: $(VENV)/.installed
 	$(PY) -m jsna plan --data $(DATA)
+
+# What the store holds: every table, its key, producer, download and columns.
+store-describe: $(VENV)/.installed
+	$(PY) -m jsna store describe
 
 # Regenerate the committed demonstration data (deterministic: same bytes every time).
 demo-data: $(VENV)/.installed
