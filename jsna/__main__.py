@@ -53,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
             f"Built {figures['html']} in {figures['seconds']} s: {figures['jobs']} notebooks "
             f"({figures['executed']} executed, {figures['reused']} reused)."
         )
+        print(figures["disclosure"])
         print("Seconds by stage: " + ", ".join(f"{name} {seconds}" for name, seconds in figures["stages"].items()))
         return 0
     except (DataError, BuildError) as error:

@@ -53,6 +53,11 @@ class Settings:
         return self.parameters / "release.yml"
 
     @property
+    def disclosure(self) -> Path:
+        """The disclosure policy: the small-number rule and the indicators it covers."""
+        return self.parameters / "disclosure.yml"
+
+    @property
     def spc_rules(self) -> Path:
         """Optional special-cause rules of the KPI control charts (``parameters/spc.yml``)."""
         return self.parameters / "spc.yml"

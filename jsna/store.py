@@ -228,6 +228,17 @@ TABLES: dict[str, StoreTable] = {
             download="life-expectancy-gap-by-cause-and-age.csv",
         ),
         StoreTable(
+            "disclosure_summary", "what disclosure control withheld, indicator by indicator (parameters/disclosure.yml)",
+            "jsna.compute.disclosure:disclosure_tables", ("indicator_id",),
+            _columns(
+                "indicator_id", ("cells", "int", "counts the indicator publishes (areas, quantiles, periods, sexes)"),
+                ("withheld_by_rule", "int", "counts of 1 to 7, withheld by the rule"),
+                ("withheld_to_protect", "int", "counts withheld so that no other withheld count can be worked out"),
+                ("share_withheld", "float", "percentage of its counts withheld"),
+                ("narrowest_range", "float", "the fewest whole numbers the audit could narrow any of its withheld counts to"),
+            ),
+        ),
+        StoreTable(
             "age_structure", "population by place, year, sex and five-year band (residents; registered patients for networks)",
             "jsna.compute.profiles:profile_tables", ("area_code", "year", "sex", "age_band"),
             _columns("area_code", "year", "sex", "age_band", "population", "share"),

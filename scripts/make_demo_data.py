@@ -23,7 +23,9 @@ Calibration: the mortality, admission, child weight and prevalence levels are *s
 so that the expected borough values equal the targets; the counts are then drawn as Poisson or
 binomial variates, so the realised figures differ from the targets by sampling noise only.
 
-Usage: ``python scripts/make_demo_data.py [--out data/demo] [--seed 20230125]``
+Usage: ``python scripts/make_demo_data.py [--out data/demo] [--seed 20230125] [--sparse]``; with
+``--sparse`` hospital admissions and conceptions are thinned so that small counts are common (a
+harder test of disclosure control; never written to ``data/demo``).
 """
 
 from __future__ import annotations
@@ -1194,6 +1196,32 @@ def generate(seed: int = SEED) -> Demo:
     return Demo(tables, areas, practices)
 
 
+#: ``--sparse``: the share of each table's events kept (binomial thinning), and the harsher share
+#: kept of women's hospital admissions and of every admission in the first ward of each township.
+SPARSE_KEPT = {"admissions": 0.12, "practice_admissions": 0.1, "conceptions": 0.35}
+SPARSE_WOMEN, SPARSE_WARD = 0.04, 0.02
+
+
+def sparsen(demo: Demo, seed: int) -> dict[str, pd.DataFrame]:
+    """The demonstration tables with hospital admissions and conceptions thinned, so that small
+    counts are common: the data a disclosure audit has to work hardest on. Deterministic."""
+    rng = np.random.default_rng([seed, 7])
+    tables = dict(demo.tables)
+    geography = tables["geography"].set_index("area_code")
+    first_wards = {rows.index[0] for _, rows in geography.loc[geography["area_type"] == "ward"].groupby("parent_code", sort=True)}
+    in_first_ward = lambda codes: codes.map(geography["parent_code"]).isin(first_wards).to_numpy()  # noqa: E731
+    for name, kept in SPARSE_KEPT.items():
+        table = tables[name].copy()
+        column = table.columns[-1]
+        share = np.full(len(table), kept)
+        if name == "admissions":
+            share = np.where(table["sex"].to_numpy() == "Female", SPARSE_WOMEN, share)
+            share = np.where(in_first_ward(table["area_code"]), SPARSE_WARD, share)
+        table[column] = rng.binomial(table[column].to_numpy(), share)
+        tables[name] = table
+    return tables
+
+
 def write(tables: dict[str, pd.DataFrame], out: Path) -> None:
     """Write every table with fixed formatting; gzip without a timestamp so bytes are reproducible."""
     out.mkdir(parents=True, exist_ok=True)
@@ -1208,11 +1236,13 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent.parent / "data" / "demo")
     parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument("--sparse", action="store_true", help="thin hospital admissions and conceptions so that small counts are common")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     demo = generate(args.seed)
-    write(demo.tables, args.out)
-    rows = ", ".join(f"{name} {len(table):,}" for name, table in demo.tables.items())
+    tables = sparsen(demo, args.seed) if args.sparse else demo.tables
+    write(tables, args.out)
+    rows = ", ".join(f"{name} {len(table):,}" for name, table in tables.items())
     print(f"wrote {args.out} in {time.perf_counter() - started:.1f} s: {rows}")
 
 

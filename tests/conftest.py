@@ -136,15 +136,32 @@ def load_test_catalogue(path: Path = ROOT / "data" / "indicators.yml") -> list[d
     return load_catalogue(path, methods=METHODS, area_types=area_types(), chapters=load_chapters(ROOT / "parameters" / "chapters.yml"))
 
 
-def compute_indicators(inputs, catalogue: list[dict]) -> pd.DataFrame:
-    """The ``indicators`` table for these catalogue entries (the inequality tables are computed
-    first for the entries that need them, as the build does)."""
-    from jsna.compute.indicators import indicator_tables
-    from jsna.compute.inequalities import inequality_tables
+@functools.cache
+def default_policy():
+    """The shipped disclosure policy (read against the whole catalogue; it applies to any part of it)."""
     from jsna.compute.methods import METHODS
+    from jsna.inputs.disclosure import load_policy
 
-    deciles = [entry for entry in catalogue if METHODS[entry["method"]].deciles_of]
-    return indicator_tables(inputs, catalogue, inequality_tables(inputs, deciles) if deciles else {})["indicators"]
+    return load_policy(ROOT / "parameters" / "disclosure.yml", load_test_catalogue(), METHODS)
+
+
+def computed(inputs, catalogue: list[dict], policy=None) -> dict[str, pd.DataFrame]:
+    """The tables the pipeline computes from indicator inputs, as the build does: indicator rows
+    and breakdowns through disclosure control, then the inequality tables and the indicators."""
+    from jsna.compute import disclosure
+    from jsna.compute.indicators import indicator_rows, indicator_tables
+    from jsna.compute.inequalities import deprivation_breakdowns, inequality_tables
+
+    policy = default_policy() if policy is None else policy
+    rows = indicator_rows(inputs, catalogue, {}, summaries=False)
+    protected = disclosure.disclosure_tables(rows, deprivation_breakdowns(inputs, catalogue), inputs, catalogue, policy)
+    inequality = inequality_tables(inputs, catalogue, protected["breakdowns"])
+    return {**inequality, **indicator_tables(inputs, catalogue, protected["rows"], inequality), "disclosure_summary": protected["disclosure_summary"]}
+
+
+def compute_indicators(inputs, catalogue: list[dict], policy=None) -> pd.DataFrame:
+    """The ``indicators`` table for these catalogue entries."""
+    return computed(inputs, catalogue, policy)["indicators"]
 
 
 def declared(name: str, df: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -187,7 +204,7 @@ def write_store(folder: Path, tables: dict[str, pd.DataFrame]) -> Path:
 def write_parameters(folder: Path, places: list[dict], *, place_types: dict | None = None, chapters: dict | None = None) -> Path:
     """A parameters folder: the project's release, place types and chapters (or those given), and ``places``."""
     folder.mkdir(parents=True, exist_ok=True)
-    for name in ("release.yml", "spc.yml"):
+    for name in ("release.yml", "spc.yml", "disclosure.yml"):
         shutil.copy(ROOT / "parameters" / name, folder)
     for name, given in (("place_types.yml", place_types), ("chapters.yml", chapters)):
         if given is None:

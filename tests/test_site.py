@@ -144,3 +144,31 @@ def test_every_chart_renders(site: Path, server: str, browser, path: str, least:
     assert wait_for_charts(page, expected) == expected
     assert not errors, errors
     page.close()
+
+
+def test_no_rate_or_limit_in_the_download_gives_back_more_than_the_published_count(site: Path) -> None:
+    """What an adversary tries first, on the published CSV: a crude rate times its denominator,
+    and the ratio of a DSR's limits (Dobson on Byar's limits of the count), for every counted
+    row of an indicator under the disclosure rule. Both give back the published (rounded)
+    count, never a different one; withheld rows publish nothing to try."""
+    from jsna.stats.rates import byars_limits
+
+    published = pd.read_csv(site / "html" / "downloads" / "indicators.csv")
+    catalogue = pd.read_csv(site / "html" / "downloads" / "indicator-definitions.csv", keep_default_na=False)
+    covered = catalogue.loc[catalogue["disclosure"] != ""].set_index("indicator_id")
+    rows = published.loc[published["indicator_id"].isin(covered.index) & (published["area_type"] != "borough")]
+    withheld = rows["note"].fillna("").str.startswith("[c]")
+    assert withheld.any() and rows.loc[withheld, ["count", "value", "lower_95_0", "upper_95_0"]].isna().all().all()
+    shown = rows.loc[~withheld & (rows["count"] > 0)]
+    assert (shown["count"] % 5 == 0).all()
+    multiplier = {"per 100,000": 1e5, "per 10,000": 1e4, "per 1,000": 1e3}
+    crude = shown.loc[shown["indicator_id"].map(covered["method"]) == "crude_rate"]
+    scale = crude["unit"].map(lambda u: next(v for k, v in multiplier.items() if u.startswith(k)))
+    implied = crude["value"] * crude["denominator"] / scale
+    assert len(crude) > 0 and (abs(implied - crude["count"]) <= 0.05 * crude["denominator"] / scale + 1e-9).all()
+    dsr = shown.loc[(shown["indicator_id"].map(covered["method"]) == "dsr") & shown["value"].notna()]
+    above, below = dsr["upper_95_0"] - dsr["value"], dsr["value"] - dsr["lower_95_0"]
+    lower, upper = byars_limits(dsr["count"].to_numpy(float), 0.95)
+    expected = (upper - dsr["count"]) / (dsr["count"] - lower)
+    # The value and limits are given to one decimal place: the ratio is known to within that.
+    assert len(dsr) > 0 and ((above - 0.1) / (below + 0.1) <= expected + 1e-9).all() and (expected <= (above + 0.1) / (below - 0.1) + 1e-9).all()

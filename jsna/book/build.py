@@ -22,13 +22,20 @@ import pandas as pd
 from jsna import store
 from jsna.book.execute import execute_plan
 from jsna.book.plan import Plan, make_plan
-from jsna.book.publish import publish_downloads, run_sphinx
+from jsna.book.publish import (
+    audit_store,
+    check_downloads,
+    disclosure_line,
+    publish_downloads,
+    run_sphinx,
+)
 from jsna.book.source import stage_book
 from jsna.compute.methods import METHODS
 from jsna.compute.pipeline import compute_store
 from jsna.config import Settings
 from jsna.files import code_digest, digest
 from jsna.inputs.catalogue import load_catalogue
+from jsna.inputs.disclosure import Policy, load_policy
 from jsna.inputs.kpis import load_kpis, load_rules
 from jsna.inputs.places import (
     AreaTypes,
@@ -57,6 +64,12 @@ class Parameters:
     places: list[Place]
 
 
+def load_disclosure(settings: Settings, parameters: Parameters) -> Policy:
+    """The disclosure policy, checked against the catalogue and the methods."""
+    catalogue = load_catalogue(settings.catalogue, methods=METHODS, area_types=parameters.area_types, chapters=parameters.chapters)
+    return load_policy(settings.disclosure, catalogue, METHODS)
+
+
 def load_parameters(settings: Settings, geography: pd.DataFrame | None = None) -> Parameters:
     """Chapters, area types and places; the geography is read from the data unless given."""
     chapters = load_chapters(settings.chapters, settings.root)
@@ -78,7 +91,7 @@ def inputs_key(settings: Settings) -> str:
     parameters the computation reads (area types, places, chapters, control-chart rules) and the
     package."""
     files = [p for folder in (settings.data, settings.reference, settings.kpis) for p in sorted(folder.rglob("*")) if p.is_file()]
-    files += [settings.catalogue, settings.area_types, settings.places, settings.chapters]
+    files += [settings.catalogue, settings.area_types, settings.places, settings.chapters, settings.disclosure]
     if settings.spc_rules.exists():
         files.append(settings.spc_rules)
     return digest(code_digest(), *(f"{p.name}:{digest(p.read_bytes())}" for p in files))
@@ -103,8 +116,9 @@ def build_store(settings: Settings) -> tuple[dict[str, pd.DataFrame], Parameters
     catalogue = load_catalogue(settings.catalogue, methods=METHODS, area_types=area_types, chapters=chapters)
     kpis = load_kpis(settings.kpis)
     rules = load_rules(settings.spc_rules)
+    policy = load_policy(settings.disclosure, catalogue, METHODS)
     # Compute, check against the declarations, and save
-    tables = compute_store(inputs, catalogue, kpis, rules)
+    tables = compute_store(inputs, catalogue, kpis, rules, policy)
     store.save(settings.store, tables, key)
     return tables, Parameters(chapters, area_types, places)
 
@@ -121,6 +135,9 @@ def build(settings: Settings) -> dict:
 
     tables, parameters = build_store(settings)
     mark = lap("store", started)
+    policy = load_disclosure(settings, parameters)
+    found = audit_store(settings, policy, parameters.area_types)
+    mark = lap("audit", mark)
     plan = plan_for(settings, parameters)
     stage_book(settings, plan, tables)
     counts = execute_plan(settings, plan)
@@ -128,6 +145,8 @@ def build(settings: Settings) -> dict:
     run_sphinx(settings)
     mark = lap("sphinx", mark)
     publish_downloads(settings, tables)
+    check_downloads(settings)
+    counts["disclosure"] = disclosure_line(tables, found, policy)
     counts["seconds"] = round(time.perf_counter() - started, 2)
     counts["stages"] = stages
     counts["html"] = str(settings.html / "index.html")

@@ -138,8 +138,6 @@ def describe(table: pd.DataFrame, inputs: Inputs, catalogue: dict[str, dict]) ->
     table["parent_code"] = table["area_code"].map(geography["parent_code"])
     table["parent_name"] = table["parent_code"].map(geography["area_name"])
     table["period_start"] = table["period_end"] - table["years"] + 1
-    labels = []
-    for year_type, rows in table.groupby("year_type", sort=False):
-        labels.append(period_label(rows["period_start"], rows["period_end"], year_type))
-    table["period"] = pd.concat(labels)
+    labels = [period_label(rows["period_start"], rows["period_end"], year_type) for year_type, rows in table.groupby("year_type", sort=False)]
+    table["period"] = pd.concat(labels) if labels else pd.Series(dtype=object)
     return table.drop(columns="year_type")

@@ -12,9 +12,10 @@ from __future__ import annotations
 import pandas as pd
 
 from jsna import stats
-from jsna.compute import disclosure
+from jsna.compute.disclosure import BELOW
 from jsna.compute.engine import NUMERIC, Context, area_lookup, describe
 from jsna.compute.methods import METHODS
+from jsna.inputs.disclosure import Policy
 from jsna.inputs.places import AreaTypes
 from jsna.inputs.tables import Inputs
 from jsna.store import TABLES
@@ -22,29 +23,35 @@ from jsna.store import TABLES
 SERIES = ["indicator_id", "area_code", "sex", "years"]
 
 
-def indicator_tables(inputs: Inputs, catalogue: list[dict], inequality: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
-    """The producer of ``indicators``: every indicator x area x period x sex, with comparisons.
-
-    ``inequality`` holds the inequality tables (the ``le_sii`` indicators are rows of them).
-    Disclosure control (:func:`jsna.compute.disclosure.apply`) is applied before the comparisons
-    and trends, so a suppressed value can leak neither through its comparison label nor as a
-    child's ``parent_value``.
-    """
-    # Load inputs
+def indicator_rows(inputs: Inputs, catalogue: list[dict], inequality: dict[str, pd.DataFrame], *, summaries: bool) -> pd.DataFrame:
+    """Every indicator x area x period x sex from the exact counts, described: with
+    ``summaries``, only the methods that summarise the inequality tables (``le_sii``, computed
+    from ``inequality``); without, every other method."""
     by_id = {entry["id"]: entry for entry in catalogue}
     context = Context(inputs, area_lookup(inputs), by_id, inequality)
-    # Compute
     results = []
     for method in sorted({entry["method"] for entry in catalogue}):
-        entries = [entry for entry in catalogue if entry["method"] == method]
-        results.append(METHODS[method].compute(context, entries))
+        if bool(METHODS[method].deciles_of) == summaries:
+            results.append(METHODS[method].compute(context, [entry for entry in catalogue if entry["method"] == method]))
+    if not results:
+        return pd.DataFrame()
     table = pd.concat(results, ignore_index=True)
     table[NUMERIC] = table[NUMERIC].astype("float64")
-    table = describe(table, inputs, by_id)
-    table = disclosure.apply(table, catalogue)
+    return describe(table, inputs, by_id).assign(note="")
+
+
+def indicator_tables(inputs: Inputs, catalogue: list[dict], rows: pd.DataFrame, inequality: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """The producer of ``indicators``: every indicator x area x period x sex, with comparisons.
+
+    ``rows`` are the indicator rows as published (disclosure control applied,
+    :mod:`jsna.compute.disclosure`); the rows summarising the inequality tables are added from
+    ``inequality``. Comparisons and trends come after disclosure control, so a withheld value
+    can leak neither through its comparison label nor as a child's ``parent_value``.
+    """
+    by_id = {entry["id"]: entry for entry in catalogue}
+    table = pd.concat([rows, indicator_rows(inputs, catalogue, inequality, summaries=True)], ignore_index=True)
     table = add_comparisons(table, inputs)
     table = add_recent_trends(table, by_id)
-    # Return the declared table
     return {"indicators": finalise(table)}
 
 
@@ -153,8 +160,10 @@ def finalise(store: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-def catalogue_table(catalogue: list[dict]) -> dict[str, pd.DataFrame]:
-    """The producer of ``catalogue``: the catalogue as a table (definitions page and download)."""
+def catalogue_table(catalogue: list[dict], policy: Policy) -> dict[str, pd.DataFrame]:
+    """The producer of ``catalogue``: the catalogue as a table (definitions page and download),
+    with the disclosure policy's cover of each indicator."""
+    covers = {entry["id"]: cover.name + (BELOW if cover.below_authority else "") for entry in catalogue if (cover := policy.cover_of(entry)) is not None}
     rows = []
     for entry in catalogue:
         rows.append(
@@ -163,7 +172,7 @@ def catalogue_table(catalogue: list[dict]) -> dict[str, pd.DataFrame]:
                 "method": entry["method"], "unit": entry["unit"], "age": entry["age"], "sex": list(entry["sex"]),
                 "polarity": entry["polarity"], "areas": list(entry["areas"]), "windows": [int(w) for w in entry["windows"]],
                 "year_type": entry["year_type"], "source": entry["source"], "chapter": entry["chapter"],
-                "disclosure": entry.get("disclosure", ""), "funnel": bool(entry.get("funnel", False)),
+                "disclosure": covers.get(entry["id"], ""), "funnel": bool(entry.get("funnel", False)),
                 "marmot": entry["marmot"], "deprivation_breakdown": bool(entry.get("deprivation_breakdown", False)),
             }
         )  # fmt: skip

@@ -26,7 +26,6 @@ import numpy as np
 import pandas as pd
 
 from jsna import stats
-from jsna.compute import disclosure
 from jsna.compute.engine import NUMERIC, Context, area_lookup, describe
 from jsna.compute.methods import DECILE_LABEL, METHODS
 from jsna.inputs.periods import period_label, pool_years
@@ -94,7 +93,9 @@ def breakdown_entries(catalogue: list[dict], quintile_types: list[str]) -> list[
 
 
 def deprivation_breakdowns(inputs: Inputs, catalogue: list[dict]) -> pd.DataFrame:
-    """Values by local deprivation quantile (the ``breakdowns`` table), disclosure applied."""
+    """Values by local deprivation quantile (the ``breakdowns`` table) from the exact counts:
+    disclosure control is applied to it and the indicator rows together
+    (:mod:`jsna.compute.disclosure`, run by :mod:`jsna.compute.pipeline`)."""
     lookup = area_lookup(inputs)
     quintile_types = [t.id for t in inputs.area_types if t.deprivation_quintiles]
     results = []
@@ -118,9 +119,7 @@ def deprivation_breakdowns(inputs: Inputs, catalogue: list[dict]) -> pd.DataFram
     table = pd.concat(results, ignore_index=True)
     table[NUMERIC] = table[NUMERIC].astype("float64")
     by_id = {entry["id"]: entry for entry in catalogue}
-    table = describe(table, inputs, by_id)
-    table = disclosure.apply(table, catalogue)
-    table["note"] = table["note"].fillna("")
+    table = describe(table, inputs, by_id).assign(note="")
     table = declared.select(table).sort_values(list(declared.key), kind="mergesort")
     return table.reset_index(drop=True)
 
@@ -249,9 +248,9 @@ def le_decomposition(inputs: Inputs, catalogue: list[dict]) -> pd.DataFrame:
     return declared.select(out).sort_values(["area_code", "period_end", "sex", "start_age", "cause"], kind="mergesort").reset_index(drop=True)
 
 
-def inequality_tables(inputs: Inputs, catalogue: list[dict]) -> dict[str, pd.DataFrame]:
-    """The producer of the inequality tables: ``breakdowns``, ``inequality_gaps``, ``le_decomposition``."""
-    breakdowns = deprivation_breakdowns(inputs, catalogue)
+def inequality_tables(inputs: Inputs, catalogue: list[dict], breakdowns: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The producer of the inequality tables: ``breakdowns`` (as published, disclosure control
+    applied), the ``inequality_gaps`` computed from them and ``le_decomposition``."""
     return {
         "breakdowns": breakdowns,
         "inequality_gaps": inequality_gaps(breakdowns, catalogue),

@@ -21,6 +21,7 @@ import pandas as pd
 from jsna import stats
 from jsna.compute.engine import GROUP, Context, indicator_inputs
 from jsna.inputs.periods import parse_period_label
+from jsna.stats.rates import SMALL_COUNT, byars_limits
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,10 @@ class Method:
     #: A slope index across local deprivation deciles of this other method's values (``le_sii``:
     #: of ``life_expectancy``); its areas must be types split by deprivation.
     deciles_of: str | None = None
+    #: (rows, multipliers, smallest count) -> the rows' value and limits recomputed from their
+    #: rounded ``count`` (``exact_count`` beside it), for disclosure control; None: the method's
+    #: values cannot be published under the small-number rule.
+    from_rounded: Callable[[pd.DataFrame, np.ndarray, int], pd.DataFrame] | None = None
 
 
 def _inputs(context: Context, entries: list[dict], *, by_age: bool = False, esp_bands: bool = False) -> pd.DataFrame:
@@ -158,16 +163,85 @@ def life_expectancy_sii(context: Context, entries: list[dict]) -> pd.DataFrame:
     return out[columns].reset_index(drop=True)
 
 
+# --------------------------------------------------------------------------------------------
+# Values from a rounded count (disclosure control, NHS Digital's rule: "calculated using the
+# rounded numerator"): the published value and limits give back nothing finer than the
+# published count.
+# --------------------------------------------------------------------------------------------
+LIMITS = ["lower_95_0", "upper_95_0", "lower_99_8", "upper_99_8"]
+ROUNDED = ", from the count rounded for disclosure control"
+
+
+def _recomputed(rows: pd.DataFrame, out: pd.DataFrame, multipliers: np.ndarray) -> pd.DataFrame:
+    result = rows.copy()
+    for column in ["value", *LIMITS]:
+        result[column] = out[column].to_numpy() * multipliers
+    return _said(result)
+
+
+def _said(rows: pd.DataFrame) -> pd.DataFrame:
+    """The rows' ``method`` (where the table has one) says the count was rounded."""
+    if "method" in rows:
+        rows["method"] = rows["method"].astype(str) + ROUNDED
+    return rows
+
+
+def proportion_from_rounded(rows: pd.DataFrame, multipliers: np.ndarray, smallest: int) -> pd.DataFrame:
+    """Wilson limits of the rounded count over the denominator (a count rounded up past its
+    denominator counts as the denominator)."""
+    work = pd.DataFrame({"row": np.arange(len(rows)), "count": np.minimum(rows["count"], rows["denominator"]).to_numpy(),
+                         "denominator": rows["denominator"].to_numpy()})  # fmt: skip
+    return _recomputed(rows, stats.proportion(work, "count", "denominator", group_by="row", multiplier=1), multipliers)
+
+
+def crude_rate_from_rounded(rows: pd.DataFrame, multipliers: np.ndarray, smallest: int) -> pd.DataFrame:
+    """Byar's (or exact Poisson) limits of the rounded count over the denominator."""
+    work = pd.DataFrame({"row": np.arange(len(rows)), "count": rows["count"].to_numpy(), "denominator": rows["denominator"].to_numpy()})
+    return _recomputed(rows, stats.crude_rate(work, "count", "denominator", group_by="row", multiplier=1), multipliers)
+
+
+def count_from_rounded(rows: pd.DataFrame, multipliers: np.ndarray, smallest: int) -> pd.DataFrame:
+    return rows.assign(value=rows["count"])
+
+
+def dsr_from_rounded(rows: pd.DataFrame, multipliers: np.ndarray, smallest: int) -> pd.DataFrame:
+    """Dobson limits on Byar's limits of the rounded total.
+
+    The exact limits are ``value + sqrt(var / O) * (byars(O) - O)`` (PHEindicatormethods), so the
+    ratio of the two limits' distances from the value gives ``O`` back. Here ``O`` is the
+    rounded count: ``sqrt(var / O)`` is recovered from the exact lower limit and rescaled by
+    ``sqrt(O / rounded)``. A DSR is not calculated below 10 events; with a rounded count that
+    is decided on the smallest count the published one could stand for (``smallest``), so a
+    rate shown or withheld says nothing the rounded count does not.
+    """
+    exact, rounded = rows["exact_count"].to_numpy(float), rows["count"].to_numpy(float)
+    value = rows["value"].to_numpy(float)
+    shown = (smallest >= SMALL_COUNT) & (exact >= SMALL_COUNT) & np.isfinite(value)
+    safe_exact, safe_rounded = np.where(shown, exact, SMALL_COUNT), np.where(shown, rounded, SMALL_COUNT)
+    result = rows.copy()
+    for level, (low, high) in ((0.95, LIMITS[:2]), (0.998, LIMITS[2:])):
+        exact_lower, _ = byars_limits(safe_exact, level)
+        spread = (rows[low].to_numpy(float) - value) / (exact_lower - safe_exact) * np.sqrt(safe_exact / safe_rounded)
+        lower, upper = byars_limits(safe_rounded, level)
+        result[low] = np.where(shown, value + spread * (lower - safe_rounded), np.nan)
+        result[high] = np.where(shown, value + spread * (upper - safe_rounded), np.nan)
+    result["value"] = np.where(shown, value, np.nan)
+    result["statistic"] = np.where(shown, result["statistic"], f"DSR not calculated: total count below {SMALL_COUNT}")
+    return _said(result)
+
+
 METHODS: dict[str, Method] = {
     m.name: m
     for m in (
-        Method("count", count, "a sum of the numerator (no interval)"),
+        Method("count", count, "a sum of the numerator (no interval)", from_rounded=count_from_rounded),
         Method("proportion", proportion, "numerator over denominator x multiplier, Wilson score limits",
-               requires=("numerator", "denominator", "multiplier"), trend="proportion", sii_value_type="proportion", funnel="proportion"),
+               requires=("numerator", "denominator", "multiplier"), trend="proportion", sii_value_type="proportion", funnel="proportion",
+               from_rounded=proportion_from_rounded),
         Method("crude_rate", crude_rate, "numerator over denominator x multiplier, exact Poisson (under 10) or Byar's limits",
-               requires=("numerator", "denominator", "multiplier"), trend="rate", sii_value_type="rate", funnel="rate"),
+               requires=("numerator", "denominator", "multiplier"), trend="rate", sii_value_type="rate", funnel="rate",
+               from_rounded=crude_rate_from_rounded),
         Method("dsr", dsr, "directly age-standardised rate (ESP2013, 19 bands), Dobson limits, not published under 10 events",
-               requires=("numerator", "denominator", "multiplier"), trend="rate", sii_value_type="rate"),
+               requires=("numerator", "denominator", "multiplier"), trend="rate", sii_value_type="rate", from_rounded=dsr_from_rounded),
         Method("life_expectancy", life_expectancy, "Chiang II abridged life table (20 bands) at start_age, Silcocks variance",
                requires=("numerator", "denominator", "start_age"), trend="other", sii_value_type="other"),
         Method("ewd_index", excess_winter_deaths, "ONS excess winter mortality index: winter deaths against the two non-winter periods",
