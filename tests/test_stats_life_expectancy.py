@@ -14,6 +14,7 @@ Expected values come from three independent places, never from the function unde
 from __future__ import annotations
 
 import math
+from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
@@ -277,11 +278,9 @@ def test_missing_age_band_is_not_calculated_and_does_not_affect_others():
         (lambda d, p: p.__setitem__(3, -10), "population of zero or less in band 10-14"),
         (lambda d, p: p.__setitem__(5, 0), "population of zero or less in band 20-24"),
         (lambda d, p: d.__setitem__(5, 50000), "more deaths than population in band 20-24"),
-        (lambda d, p: d.__setitem__(19, 0), "no deaths in the 90+ band"),
         (lambda d, p: d.__setitem__(4, math.nan), "deaths or population missing or not finite in band 15-19"),
     ],
-    ids=["negative deaths", "negative population", "zero population", "deaths > population",
-         "zero deaths in 90+", "missing deaths"],
+    ids=["negative deaths", "negative population", "zero population", "deaths > population", "missing deaths"],
 )
 def test_invalid_area_gets_missing_values_with_reason(change, reason):
     deaths, pops = good_area()
@@ -354,8 +353,125 @@ def test_structural_errors_raise_naming_column_and_group():
     dup = pd.concat([df, df.iloc[[4]]])
     with pytest.raises(ValueError, match=r"duplicate age band '15-19' \(group area='X1'"):
         life_expectancy(dup, "deaths", "pops", group_by="area")
-    with pytest.raises(ValueError, match="confidence"):
-        life_expectancy(df, "deaths", "pops", confidence=0.9)
+    for level in (1.0, 0, 95, (0.95, 0.95)):
+        with pytest.raises(ValueError, match="confidence"):
+            life_expectancy(df, "deaths", "pops", confidence=level)
+
+
+# --- no deaths in the 90+ band: R's IEEE arithmetic, infinite upper limits ---------------------
+
+
+def r_life_table(deaths, pops, z):
+    """Value, se, lower and upper at each start age exactly as PHEindicatormethods v2
+    ``phe_life_expectancy`` computes them, transcribed line by line in IEEE float64 (numpy
+    scalars, so x / 0 is inf and 0 * inf is NaN, as in R), then R's blanking of the value:
+    ``value[value == Inf] <- NA`` and NA where ``qnorm(0.975) * se > 10``. Limits are left as
+    computed (R does not blank them)."""
+    f = np.float64
+    k = 20
+    starts = BAND_STARTS
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        M = [f(deaths[i]) / f(pops[i]) for i in range(k)]
+        n = [f(starts[i + 1] - starts[i]) for i in range(k - 1)] + [f(2) / M[k - 1]]  # ni: 2 / M in 90+
+        a = [f(0.1)] + [f(0.5)] * (k - 1)
+        q = []
+        for i in range(k):
+            if i < k - 1 and deaths[i] > pops[i] / n[i] / a[i]:
+                q.append(f(1))
+            elif i < k - 1:
+                q.append(M[i] * n[i] / (1 + M[i] * n[i] * (1 - a[i])))
+            else:
+                q.append(f(1))  # unused: the final band's q enters nothing below
+        l = [f(1e5)]
+        for i in range(1, k):
+            l.append(l[i - 1] * (1 - q[i - 1]))
+        d = [l[i] - (l[i + 1] if i < k - 1 else f(0)) for i in range(k)]
+        L = [n[i] * (l[i + 1] + a[i] * d[i]) for i in range(k - 1)] + [l[k - 1] / M[k - 1]]
+        T = [sum(L[i:], f(0)) for i in range(k)]
+        e = [f(0) if l[i] == 0 else T[i] / l[i] for i in range(k)]
+        spi = [f(0) if d[i] == 0 else q[i] ** 2 * (1 - q[i]) / f(deaths[i]) for i in range(k - 1)]
+        spi.append(f(4) / (f(deaths[k - 1]) * M[k - 1] ** 2))
+        W = [spi[i] * l[i] ** 2 * ((1 - a[i]) * n[i] + e[i + 1]) ** 2 for i in range(k - 1)]
+        W.append((l[k - 1] / 2) ** 2 * spi[k - 1])
+        ST = [sum(W[i:], f(0)) for i in range(k)]
+        se = np.array([np.sqrt(ST[i] / l[i] ** 2) for i in range(k)])
+        e = np.array(e)
+        lower, upper = e - z * se, e + z * se
+        value = np.where(np.isinf(e) | (Z95 * se > 10), np.nan, e)
+    return value, se, lower, upper
+
+
+def test_r_transcription_agrees_with_the_reference_on_ordinary_data():
+    value, se, _, _ = r_life_table(PHE_DEATHS, PHE_POPS, Z95)
+    e, ref_se = reference_life_table(PHE_DEATHS, PHE_POPS)
+    np.testing.assert_allclose(value, e, rtol=1e-9)
+    np.testing.assert_allclose(se, ref_se, rtol=1e-9)
+
+
+def test_no_deaths_in_90_plus_gives_infinite_upper_limits_as_r():
+    """R: M = 0 in 90+, so every e and se is +inf; the value is blanked (NA), the upper limits are
+    +inf and the lower limits NaN (inf - inf). Previously the whole group was "not calculated"
+    and the upper limits missing."""
+    deaths = PHE_DEATHS[:-1] + [0]
+    df = pd.concat([frame(PHE_DEATHS, PHE_POPS, area="a good"), frame(deaths, PHE_POPS, area="b none over 90")])
+    result = life_expectancy(df, "deaths", "pops", group_by="area")
+    bad = result[result["area"] == "b none over 90"].reset_index(drop=True)
+    for z, name in [(Z95, "95_0"), (Z998, "99_8")]:
+        value, se, lower, upper = r_life_table(deaths, PHE_POPS, z)
+        np.testing.assert_array_equal(bad["value"], value)  # all NaN
+        np.testing.assert_array_equal(bad["se"], se)  # all +inf
+        np.testing.assert_array_equal(bad[f"lower_{name}"], lower)  # all NaN
+        np.testing.assert_array_equal(bad[f"upper_{name}"], upper)  # all +inf
+    assert bad["value"].isna().all() and bad["lower_95_0"].isna().all()
+    assert (bad["upper_95_0"] == np.inf).all() and (bad["upper_99_8"] == np.inf).all() and (bad["se"] == np.inf).all()
+    at65 = bad[bad["start_age"] == 65].iloc[0]
+    assert at65["upper_99_8"] == np.inf and np.isnan(at65["value"])
+    assert at65["statistic"] == "Life expectancy at age 65: value withheld, no deaths in the 90+ band (life expectancy infinite)"
+    assert bad["deaths"].iloc[-1] == 0 and bad["pops"].iloc[-1] == PHE_POPS[-1]
+    # the other group is untouched
+    good = result[result["area"] == "a good"]
+    alone = life_expectancy(frame(PHE_DEATHS, PHE_POPS, area="a good"), "deaths", "pops", group_by="area")
+    pd.testing.assert_frame_equal(good.reset_index(drop=True), alone)
+
+
+def test_no_deaths_in_90_plus_and_in_a_closed_band_follow_r_nan_below_that_band():
+    """A closed band with no deaths has S2p = 0, and 0 x inf (the e after it) is NaN in R: the se
+    and upper limits are NaN from the start ages at or below that band, +inf above it."""
+    deaths = [0, 3, 4] + PHE_DEATHS[3:10] + [0] + PHE_DEATHS[11:19] + [0]  # none at 0, 45-49, 90+
+    assert len(deaths) == 20 and deaths[10] == 0
+    result = life_expectancy(frame(deaths, PHE_POPS), "deaths", "pops", confidence=(0.95, 0.99))
+    _, se, lower, upper = r_life_table(deaths, PHE_POPS, Z95)
+    np.testing.assert_array_equal(result["se"], se)
+    np.testing.assert_array_equal(result["upper_95_0"], upper)
+    np.testing.assert_array_equal(result["lower_95_0"], lower)
+    _, _, lower99, upper99 = r_life_table(deaths, PHE_POPS, 2.5758293035489004)
+    np.testing.assert_array_equal(result["upper_99_0"], upper99)
+    np.testing.assert_array_equal(result["lower_99_0"], lower99)
+    ages = result["start_age"]
+    assert result.loc[ages <= 45, "upper_95_0"].isna().all()
+    assert (result.loc[ages >= 50, "upper_95_0"] == np.inf).all()
+    assert result["value"].isna().all() and result["statistic"].str.contains("no deaths in the 90\\+ band").all()
+
+
+def test_no_deaths_in_90_plus_keeps_the_population_rule():
+    """The documented rule stands: a total population of 5,000 or less is not calculated."""
+    pops = [250] * 20
+    deaths = [1] * 19 + [0]
+    result = life_expectancy(frame(deaths, pops), "deaths", "pops")
+    assert result[["value", "se", "lower_95_0", "upper_95_0", "lower_99_8", "upper_99_8"]].isna().all().all()
+    assert result["statistic"].str.endswith("not calculated, total population 5,000 or less").all()
+
+
+def test_any_confidence_level():
+    result = life_expectancy(frame(PHE_DEATHS, PHE_POPS), "deaths", "pops", confidence=(0.9, 0.99))
+    assert [c for c in result.columns if c.startswith(("lower", "upper"))] == [
+        "lower_90_0", "upper_90_0", "lower_99_0", "upper_99_0"]
+    assert (result["confidence"] == "90% and 99%").all()
+    e, se = map(np.array, reference_life_table(PHE_DEATHS, PHE_POPS))
+    for level, name in [(0.9, "90_0"), (0.99, "99_0")]:
+        z = NormalDist().inv_cdf(0.5 + level / 2)
+        np.testing.assert_allclose(result[f"lower_{name}"], e - z * se, rtol=1e-9)
+        np.testing.assert_allclose(result[f"upper_{name}"], e + z * se, rtol=1e-9)
 
 
 # --- properties -------------------------------------------------------------------------------

@@ -40,7 +40,12 @@ from jsna.stats import ESP2013, crude_rate, dsr, isr, proportion
 REL = 1e-9
 LEVELS = (0.95, 0.998)
 Z = {0.95: NormalDist().inv_cdf(0.975), 0.998: NormalDist().inv_cdf(0.999)}
-SUFFIX = {0.95: "95_0", 0.998: "99_8"}
+SUFFIX = {0.95: "95_0", 0.998: "99_8", 0.9: "90_0", 0.99: "99_0"}
+
+
+def zval(confidence: float) -> float:
+    """Two-sided normal quantile; any level (0.95 and 0.998 as tabulated in Z)."""
+    return Z.get(confidence, NormalDist().inv_cdf(0.5 + confidence / 2))
 PHSM_SUFFIX = {0.95: "95", 0.998: "99_8"}
 
 ESP_BANDS = [
@@ -58,7 +63,7 @@ ESP_WEIGHTS = [5000, 5500, 5500, 5500, 6000, 6000, 6500, 7000, 7000, 7000, 7000,
 
 def ref_wilson(o: float, n: float, confidence: float) -> tuple[float, float]:
     """Wilson score interval (Newcombe and Altman 2000, pp 46-48), as a proportion."""
-    z = Z[confidence]
+    z = zval(confidence)
     a = 2 * o + z**2
     b = z * math.sqrt(z**2 + 4 * o * (1 - o / n))
     c = 2 * (n + z**2)
@@ -74,7 +79,7 @@ def ref_exact(o: float, confidence: float) -> tuple[float, float]:
 
 def ref_byars(o: float, confidence: float) -> tuple[float, float]:
     """Byar's approximation (Breslow and Day 1987)."""
-    z = Z[confidence]
+    z = zval(confidence)
     lower = o * (1 - 1 / (9 * o) - z / (3 * math.sqrt(o))) ** 3
     upper = (o + 1) * (1 - 1 / (9 * (o + 1)) + z / (3 * math.sqrt(o + 1))) ** 3
     return lower, upper
@@ -206,7 +211,7 @@ def test_proportion_multiple_groups_equal_one_at_a_time():
         pytest.param([-1, 2], [10, 10], "x", "greater than or equal to zero", "first", id="negative-numerator"),
         pytest.param([1, 2], [10, 0], "n", "greater than zero", "second", id="zero-denominator"),
         pytest.param([1, 11], [10, 10], "x", "less than or equal to n", "second", id="numerator-above-denominator"),
-        pytest.param([1, None], [10, 10], "x", "missing", "second", id="missing-numerator"),
+        pytest.param([1, 2], [10, np.inf], "n", "finite", "second", id="infinite-denominator"),
     ],
 )
 def test_proportion_errors_name_column_and_group(x, n, column, problem, group):
@@ -215,12 +220,20 @@ def test_proportion_errors_name_column_and_group(x, n, column, problem, group):
         proportion(df, "x", "n", group_by="area")
 
 
-def test_proportion_rejects_text_and_unknown_confidence():
+def test_proportion_rejects_text_and_invalid_confidence():
     df = pd.DataFrame({"x": ["1"], "n": [2]})
     with pytest.raises(ValueError, match="x must be numeric"):
         proportion(df, "x", "n")
-    with pytest.raises(ValueError, match="confidence"):
-        proportion(pd.DataFrame({"x": [1], "n": [2]}), "x", "n", confidence=0.9)
+    ok = pd.DataFrame({"x": [1], "n": [2]})
+    with pytest.raises(ValueError, match=r"confidence: 95 is not a level strictly between 0 and 1 \(a fraction: 0.95"):
+        proportion(ok, "x", "n", confidence=95)
+    for level in (0, 1, 1.0, -0.5, float("nan"), True, "0.95"):
+        with pytest.raises(ValueError, match=r"confidence: .* is not a level strictly between 0 and 1"):
+            proportion(ok, "x", "n", confidence=level)
+    with pytest.raises(ValueError, match=r"confidence: 0.95 is given more than once"):
+        proportion(ok, "x", "n", confidence=(0.95, 0.998, 0.95))
+    with pytest.raises(ValueError, match="at least one level"):
+        proportion(ok, "x", "n", confidence=())
 
 
 @settings(max_examples=60, deadline=None)
@@ -316,7 +329,8 @@ def test_crude_rate_allows_count_above_population(count, pop):
     [
         pytest.param([-1], [100], "c", "greater than or equal to zero", id="negative-count"),
         pytest.param([1], [0], "p", "greater than zero", id="zero-population"),
-        pytest.param([np.nan], [100], "c", "missing", id="missing-count"),
+        pytest.param([np.inf], [100], "c", "finite", id="infinite-count"),
+        pytest.param([1.0], [-np.inf], "p", "finite", id="infinite-population"),
     ],
 )
 def test_crude_rate_errors(c, p, column, problem):
@@ -448,7 +462,7 @@ def test_dsr_unknown_age_band_is_named():
     [pytest.param("pop", 0.0, "greater than zero", id="zero-population"),
      pytest.param("pop", -5.0, "greater than zero", id="negative-population"),
      pytest.param("deaths", -1.0, "greater than or equal to zero", id="negative-count"),
-     pytest.param("deaths", np.nan, "missing", id="missing-count")],
+     pytest.param("deaths", np.inf, "finite", id="infinite-count")],
 )
 def test_dsr_band_errors(column, value, problem):
     df = esp_frame({"A": ([5.0] * 19, [1000.0] * 19), "B": ([5.0] * 19, [1000.0] * 19)})
@@ -578,3 +592,254 @@ def test_isr_zero_observed_and_errors():
     bad.loc[0, "obs"] = -3
     with pytest.raises(ValueError, match=r"^obs .*area='A'"):
         isr(bad, "obs", "pop", "ref_obs", "ref_pop", group_by="area")
+
+
+# ---------------------------------------------------------------------------------------------
+# Missing values: that group is not calculated, every other group is computed as before
+# ---------------------------------------------------------------------------------------------
+
+LIMITS = [f"{side}_{SUFFIX[level]}" for level in LEVELS for side in ("lower", "upper")]
+ESP_WEIGHT = dict(zip(ESP_BANDS, ESP_WEIGHTS))
+
+
+def areas_frame(seed=17, n_areas=6):
+    """Several areas x 19 ESP bands, rows shuffled: counts <= populations, reference values."""
+    rng = np.random.default_rng(seed)
+    areas = {f"E{i}": random_area(rng, scale) for i, scale in enumerate(rng.uniform(0.3, 2.0, n_areas))}
+    df = esp_frame(areas)
+    df["ref_obs"] = rng.integers(1_000, 300_000, len(df)).astype(float)
+    df["ref_pop"] = rng.integers(10**6, 10**7, len(df)).astype(float)
+    return df.sample(frac=1, random_state=seed).reset_index(drop=True)
+
+
+def reference(name, part):
+    """Value and limits of one group from the published formulas (scalar, independent)."""
+    o, n = float(part["deaths"].sum()), float(part["pop"].sum())
+    out = {}
+    for level in LEVELS:
+        if name == "proportion":
+            lo, up = ref_wilson(o, n, level)
+            value, lo, up = o / n * 100, lo * 100, up * 100
+        elif name == "crude_rate":
+            lo, up = ref_poisson(o, level)
+            value, lo, up = o / n * 1e5, lo / n * 1e5, up / n * 1e5
+        elif name == "dsr":
+            weights = [ESP_WEIGHT[b] for b in part["age_band"]]
+            value, lo, up = ref_dsr(list(part["deaths"]), list(part["pop"]), weights, level)
+        else:
+            expected = float((part["pop"] * part["ref_obs"] / part["ref_pop"]).sum())
+            scale = 100 if name == "isr_ratio" else part["ref_obs"].sum() / part["ref_pop"].sum() * 1e5
+            lo, up = ref_poisson(o, level)
+            value, lo, up = o / expected * scale, lo / expected * scale, up / expected * scale
+        out[f"lower_{SUFFIX[level]}"], out[f"upper_{SUFFIX[level]}"] = lo, up
+    out["value"] = value
+    return out
+
+
+METHODS = {
+    "proportion": (lambda d: proportion(d, "deaths", "pop", group_by="area"),
+                   "Percentage not calculated: deaths or pop missing", ["deaths", "pop"]),
+    "crude_rate": (lambda d: crude_rate(d, "deaths", "pop", group_by="area"),
+                   "Crude rate per 100,000 not calculated: deaths or pop missing", ["deaths", "pop"]),
+    "dsr": (lambda d: dsr(d, "deaths", "pop", group_by="area"),
+            "DSR not calculated: deaths or pop missing", ["deaths", "pop"]),
+    "isr_ratio": (lambda d: isr(d, "deaths", "pop", "ref_obs", "ref_pop", group_by="area"),
+                  "Indirectly standardised ratio x 100 not calculated: deaths, pop, ref_obs or ref_pop missing",
+                  ["deaths", "pop", "ref_obs", "ref_pop"]),
+    "isr_rate": (lambda d: isr(d, "deaths", "pop", "ref_obs", "ref_pop", group_by="area", kind="rate"),
+                 "Indirectly standardised rate per 100,000 not calculated: deaths, pop, ref_obs or ref_pop missing",
+                 ["deaths", "pop", "ref_obs", "ref_pop"]),
+}
+CASES = [(name, column) for name, (_, _, columns) in METHODS.items() for column in columns]
+
+
+@pytest.mark.parametrize("name, column", CASES, ids=[f"{n}-{c}" for n, c in CASES])
+def test_missing_value_makes_only_its_group_not_calculated(name, column):
+    call, reason, _ = METHODS[name]
+    df = areas_frame()
+    rows_e3 = df.index[df["area"] == "E3"]
+    spoiled = df.copy()
+    spoiled.loc[rows_e3[4], column] = np.nan
+    out = call(spoiled).set_index("area")
+
+    # the group with the missing value: value and every limit missing, the reason given
+    assert out.loc["E3", ["value"] + LIMITS].isna().all()
+    assert out.loc["E3", "statistic"] == reason
+    summed = {"deaths": "observed" if name.startswith("isr") else "deaths", "pop": "pop",
+              "ref_obs": "expected", "ref_pop": "expected"}[column]
+    assert np.isnan(out.loc["E3", summed])  # R's sum: the missing value makes the sum missing
+    if name in ("crude_rate", "isr_ratio", "isr_rate"):
+        assert out.loc["E3", "method"] == "Poisson"
+
+    # every other group: the published formulas on that group's own rows
+    others = out.drop(index="E3")
+    for area, row in others.iterrows():
+        expected = reference(name, df[df["area"] == area])
+        assert_rel([row[c] for c in expected], list(expected.values()))
+        assert "not calculated" not in row["statistic"]
+    # ... bit for bit what the same call gives when that value is present (the previous
+    # behaviour, when a missing value raised) ...
+    before = call(df).set_index("area").drop(index="E3")
+    pd.testing.assert_frame_equal(others, before, check_exact=True)
+    # ... and, to rounding, what it gives without the spoiled group at all
+    without = call(df[df["area"] != "E3"]).set_index("area")
+    pd.testing.assert_frame_equal(others, without, check_exact=False, rtol=1e-12)
+
+
+def test_missing_values_match_phstatsmethods_for_proportions_and_rates():
+    """PHStatsMethods (like R's phe_proportion/phe_rate) sums with NaN to NaN: the group's
+    value and limits are NaN and the others are computed."""
+    df = areas_frame(seed=23)
+    df.loc[df.index[df["area"] == "E1"][0], "deaths"] = np.nan
+    df.loc[df.index[df["area"] == "E4"][2], "pop"] = np.nan
+    for ours, theirs, multiplier in [
+        (proportion(df, "deaths", "pop", group_by="area"), phsm.ph_proportion, 100),
+        (crude_rate(df, "deaths", "pop", group_by="area"), phsm.ph_rate, 100_000),
+    ]:
+        ph = quiet(theirs, df.copy(), "deaths", "pop", "area", confidence=list(LEVELS), multiplier=multiplier)
+        assert list(ours["area"]) == list(ph["area"])
+        assert ours["value"].isna().tolist() == [a in ("E1", "E4") for a in ours["area"]]
+        assert_rel(ours["value"], ph["Value"])
+        assert_rel(ours["deaths"], ph["deaths"])
+        for level in LEVELS:
+            assert_rel(ours[f"lower_{SUFFIX[level]}"], ph[f"lower_{PHSM_SUFFIX[level]}_ci"])
+            assert_rel(ours[f"upper_{SUFFIX[level]}"], ph[f"upper_{PHSM_SUFFIX[level]}_ci"])
+
+
+@pytest.mark.parametrize("missing", [None, np.nan, pd.NA], ids=["None", "nan", "pd.NA"])
+def test_missing_value_without_groups_and_in_nullable_columns(missing):
+    df = pd.DataFrame({"x": pd.array([3, 4, 5], dtype="Int64"), "n": pd.array([10, 20, 30], dtype="Int64")})
+    df.loc[1, "x"] = missing
+    for out in (proportion(df, "x", "n"), crude_rate(df, "x", "n")):
+        assert len(out) == 1 and out[["value"] + LIMITS].isna().all(axis=None)
+        assert out.loc[0, "statistic"].endswith("not calculated: x or n missing")
+        assert pd.isna(out.loc[0, "x"]) and out.loc[0, "n"] == 60
+    grouped = proportion(df.assign(g=["a", "a", "b"]), "x", "n", group_by="g").set_index("g")
+    assert np.isnan(grouped.loc["a", "value"]) and grouped.loc["b", "value"] == pytest.approx(100 * 5 / 30, rel=REL)
+
+
+def test_dsr_missing_value_outranks_small_count():
+    counts = [0.0] * 19
+    counts[-1] = 5.0  # total below 10
+    df = esp_frame({"A": (counts, [1000.0] * 19), "B": ([np.nan] + counts[1:], [1000.0] * 19)})
+    out = dsr(df, "deaths", "pop", group_by="area").set_index("area")
+    assert out.loc["A", "statistic"] == "DSR not calculated: total count below 10"
+    assert out.loc["B", "statistic"] == "DSR not calculated: deaths or pop missing"
+    assert out[["value"] + LIMITS].isna().all(axis=None)
+    assert np.isnan(out.loc["B", "deaths"]) and out.loc["B", "pop"] == 19_000
+
+
+@pytest.mark.parametrize(
+    "spoil, call, message",
+    [
+        pytest.param(lambda d: d.assign(deaths=d["deaths"].where(d.index != 7, -1.0)),
+                     lambda d: dsr(d, "deaths", "pop", group_by="area"), r"^deaths .*greater than or equal to zero",
+                     id="dsr-negative"),
+        pytest.param(lambda d: d.assign(pop=d["pop"].where(d.index != 7, 0.0)),
+                     lambda d: crude_rate(d, "deaths", "pop", group_by="area"), r"^pop .*greater than zero",
+                     id="crude-zero-population"),
+        pytest.param(lambda d: d.assign(deaths=d["deaths"].where(d.index != 7, d["pop"] + 1)),
+                     lambda d: proportion(d, "deaths", "pop", group_by="area"), r"^deaths .*less than or equal to pop",
+                     id="proportion-above-denominator"),
+        pytest.param(lambda d: d.assign(ref_pop=d["ref_pop"].where(d.index != 7, np.inf)),
+                     lambda d: isr(d, "deaths", "pop", "ref_obs", "ref_pop", group_by="area"), r"^ref_pop .*finite",
+                     id="isr-infinite"),
+        pytest.param(lambda d: d.assign(pop=d["pop"].astype(str)),
+                     lambda d: crude_rate(d, "deaths", "pop", group_by="area"), r"^pop must be numeric",
+                     id="crude-text"),
+    ],
+)
+def test_other_invalid_values_still_raise_alongside_missing_ones(spoil, call, message):
+    df = areas_frame(seed=29)
+    df.loc[3, "deaths"] = np.nan  # a missing value elsewhere does not hide the error
+    bad = spoil(df)
+    area = bad.loc[7, "area"]
+    with pytest.raises(ValueError, match=message + (rf".*area='{area}'" if "numeric" not in message else "")):
+        call(bad)
+
+
+# ---------------------------------------------------------------------------------------------
+# Any confidence level strictly between 0 and 1 (PHEindicatormethods takes 0.9 to 1)
+# ---------------------------------------------------------------------------------------------
+
+OTHER_LEVELS = (0.9, 0.99)
+
+
+@pytest.mark.parametrize("name", list(METHODS))
+def test_any_confidence_level_matches_the_formulas(name):
+    df = areas_frame(seed=31)
+    call = {
+        "proportion": lambda d, c: proportion(d, "deaths", "pop", group_by="area", confidence=c),
+        "crude_rate": lambda d, c: crude_rate(d, "deaths", "pop", group_by="area", confidence=c),
+        "dsr": lambda d, c: dsr(d, "deaths", "pop", group_by="area", confidence=c),
+        "isr_ratio": lambda d, c: isr(d, "deaths", "pop", "ref_obs", "ref_pop", group_by="area", confidence=c),
+        "isr_rate": lambda d, c: isr(d, "deaths", "pop", "ref_obs", "ref_pop", group_by="area", kind="rate",
+                                     confidence=c),
+    }[name]
+    out = call(df, OTHER_LEVELS)
+    assert [c for c in out.columns if c.startswith(("lower", "upper"))] == [
+        "lower_90_0", "upper_90_0", "lower_99_0", "upper_99_0"]
+    assert (out["confidence"] == "90% and 99%").all()
+    for _, row in out.iterrows():
+        part = df[df["area"] == row["area"]]
+        for level in OTHER_LEVELS:
+            expected = reference_at(name, part, level)
+            assert_rel([row["value"], row[f"lower_{SUFFIX[level]}"], row[f"upper_{SUFFIX[level]}"]], expected)
+    # the default levels come out exactly as before, whatever else is asked for
+    default = call(df, (0.95, 0.998))
+    pd.testing.assert_frame_equal(default, call(df, LEVELS))
+    mixed = call(df, (0.95, 0.99, 0.998))
+    assert (mixed["confidence"] == "95% and 99% and 99.8%").all()
+    pd.testing.assert_frame_equal(mixed[list(default.columns.drop("confidence"))], default.drop(columns="confidence"),
+                                  check_exact=True)
+
+
+def reference_at(name, part, level):
+    """(value, lower, upper) from the published formulas at any level."""
+    o, n = float(part["deaths"].sum()), float(part["pop"].sum())
+    if name == "proportion":
+        lo, up = ref_wilson(o, n, level)
+        return o / n * 100, lo * 100, up * 100
+    if name == "crude_rate":
+        lo, up = ref_poisson(o, level)
+        return o / n * 1e5, lo / n * 1e5, up / n * 1e5
+    if name == "dsr":
+        return ref_dsr(list(part["deaths"]), list(part["pop"]), [ESP_WEIGHT[b] for b in part["age_band"]], level)
+    expected = float((part["pop"] * part["ref_obs"] / part["ref_pop"]).sum())
+    scale = 100 if name == "isr_ratio" else part["ref_obs"].sum() / part["ref_pop"].sum() * 1e5
+    lo, up = ref_poisson(o, level)
+    return o / expected * scale, lo / expected * scale, up / expected * scale
+
+
+def test_any_confidence_level_matches_phstatsmethods():
+    """PHStatsMethods takes any level from 0.9 to 1: the 90% and 99% limits agree."""
+    df = areas_frame(seed=37)
+    levels = list(OTHER_LEVELS)
+    pairs = [
+        (proportion(df, "deaths", "pop", group_by="area", confidence=OTHER_LEVELS),
+         quiet(phsm.ph_proportion, df.copy(), "deaths", "pop", "area", confidence=levels, multiplier=100)),
+        (crude_rate(df, "deaths", "pop", group_by="area", confidence=OTHER_LEVELS),
+         quiet(phsm.ph_rate, df.copy(), "deaths", "pop", "area", confidence=levels, multiplier=100_000)),
+        (dsr(df, "deaths", "pop", group_by="area", confidence=OTHER_LEVELS),
+         quiet(phsm.ph_dsr, df.copy(), "deaths", "pop", "age_band", group_cols="area", confidence=levels)),
+        (isr(df, "deaths", "pop", "ref_obs", "ref_pop", group_by="area", confidence=OTHER_LEVELS),
+         quiet(phsm.ph_ISRatio, df.copy(), "deaths", "pop", "ref_obs", "ref_pop", group_cols="area",
+               confidence=levels, refvalue=100)),
+    ]
+    for ours, theirs in pairs:
+        assert list(ours["area"]) == list(theirs["area"])
+        assert_rel(ours["value"], theirs["Value"])
+        for level in OTHER_LEVELS:
+            assert_rel(ours[f"lower_{SUFFIX[level]}"], theirs[f"lower_{int(level * 100)}_ci"])
+            assert_rel(ours[f"upper_{SUFFIX[level]}"], theirs[f"upper_{int(level * 100)}_ci"])
+
+
+def test_unusual_levels_name_their_columns_without_clashing():
+    df = pd.DataFrame({"x": [30], "n": [200]})
+    out = proportion(df, "x", "n", confidence=(0.9999, 0.5, 0.999))
+    assert [c for c in out.columns if c.startswith(("lower", "upper"))] == [
+        "lower_99_99", "upper_99_99", "lower_50_0", "upper_50_0", "lower_99_9", "upper_99_9"]
+    assert out.loc[0, "confidence"] == "99.99% and 50% and 99.9%"
+    lo, up = ref_wilson(30, 200, 0.9999)
+    assert out.loc[0, "lower_99_99"] == pytest.approx(lo * 100, rel=REL)
+    assert out.loc[0, "upper_99_99"] == pytest.approx(up * 100, rel=REL)

@@ -8,7 +8,16 @@ Every public method:
   that are wrong;
 * returns one row per group with the group columns, the summed inputs, ``value``, one pair of
   limit columns per confidence level (``lower_95_0``/``upper_95_0``, ``lower_99_8``/
-  ``upper_99_8``), and ``statistic`` and ``method`` columns that describe the result.
+  ``upper_99_8``; ``lower_99_0``/``upper_99_0`` for 99%, ``lower_99_99``/``upper_99_99`` for
+  99.99%), and ``statistic`` and ``method`` columns that describe the result.
+
+Confidence levels: 0.95 and 0.998 (Fingertips' two) by default. The methods that follow
+PHEindicatormethods (proportions, crude rates, DSRs, ISRs, life expectancy, SII) accept any level
+strictly between 0 and 1 (:func:`confidence_levels` with ``any_level=True``); funnel plots and
+excess winter deaths keep to 0.95 and 0.998 (their significance labels and published figures
+are tied to those two). A level is a fraction (0.95), never a percentage (95), and may be given
+once only. PHEindicatormethods v2 itself takes 0.9 to 1 (or 90 to 100) and, for two levels,
+only 0.95 with 0.998; the wider range here changes nothing at those levels.
 """
 
 from __future__ import annotations
@@ -31,20 +40,54 @@ def z_value(confidence: float) -> float:
     return float(ndtri(1.0 - (1.0 - confidence) / 2.0))
 
 
-def confidence_levels(confidence: float | Sequence[float]) -> tuple[float, ...]:
-    """Normalise ``confidence`` to a tuple of levels, each 0.95 or 0.998."""
+def confidence_levels(confidence: float | Sequence[float], *, any_level: bool = False) -> tuple[float, ...]:
+    """Normalise ``confidence`` to a tuple of levels.
+
+    With ``any_level=False`` each level must be 0.95 or 0.998 (the two Fingertips publishes).
+    With ``any_level=True`` each must be a number strictly between 0 and 1. Either way at least
+    one level is needed, and no two may give the same limit columns (``ValueError`` naming the
+    level otherwise).
+    """
     levels = (confidence,) if np.isscalar(confidence) else tuple(confidence)
     if not levels:
-        raise ValueError("confidence: give at least one level (0.95 and/or 0.998)")
+        wanted = "a number strictly between 0 and 1" if any_level else "0.95 and/or 0.998"
+        raise ValueError(f"confidence: give at least one level ({wanted})")
+    out = []
     for level in levels:
-        if not any(np.isclose(level, allowed) for allowed in DEFAULT_CONFIDENCE):
+        if any_level:
+            numeric = isinstance(level, (int, float, np.integer, np.floating)) and not isinstance(level, (bool, np.bool_))
+            if not numeric or not 0.0 < float(level) < 1.0:
+                hint = f" (a fraction: {float(level) / 100:g} for {float(level):g}%)" if numeric and 1.0 < float(level) < 100.0 else ""
+                raise ValueError(f"confidence: {level!r} is not a level strictly between 0 and 1{hint}")
+        elif not any(np.isclose(level, allowed) for allowed in DEFAULT_CONFIDENCE):
             raise ValueError(f"confidence: {level!r} is not supported; use 0.95, 0.998 or both")
-    return tuple(float(level) for level in levels)
+        out.append(float(level))
+    suffixes = [level_suffix(level) for level in out]
+    for i, suffix in enumerate(suffixes):
+        if suffix in suffixes[:i]:
+            raise ValueError(f"confidence: {levels[i]!r} is given more than once (both give the columns *_{suffix})")
+    return tuple(out)
+
+
+def _percent_text(confidence: float) -> str:
+    """The level as a percentage: one decimal place ("95.0", "99.8"), or as many as it needs
+    (up to eight) when one would round it ("99.99" for 0.9999)."""
+    percent = confidence * 100.0
+    text = f"{percent:.1f}"
+    if abs(float(text) - percent) > 1e-9 * max(1.0, percent):
+        text = np.format_float_positional(percent, precision=8, unique=True, trim="-")
+    return text
 
 
 def level_suffix(confidence: float) -> str:
-    """Column suffix for a confidence level: 0.95 -> "95_0", 0.998 -> "99_8"."""
-    return f"{confidence * 100:.1f}".replace(".", "_")
+    """Column suffix for a confidence level: 0.95 -> "95_0", 0.998 -> "99_8", 0.99 -> "99_0",
+    0.9999 -> "99_99"."""
+    return _percent_text(confidence).replace(".", "_")
+
+
+def confidence_label(levels: Sequence[float]) -> str:
+    """Text of the ``confidence`` column: "95% and 99.8%", "99%", "99.99%"."""
+    return " and ".join(f"{_percent_text(level).removesuffix('.0')}%" for level in levels)
 
 
 def limit_columns(confidence: float, prefix: str = "") -> tuple[str, str]:
@@ -99,12 +142,13 @@ def check_values(
         raise ValueError(f"{column} {problem} (group {where}; {int(bad.sum())} row(s) affected)")
 
 
-def check_numeric(df: pd.DataFrame, columns: Iterable[str], groups: list[str]) -> None:
-    """Every named column must be numeric and not missing."""
+def check_numeric(df: pd.DataFrame, columns: Iterable[str], groups: list[str], *, allow_missing: bool = False) -> None:
+    """Every named column must be numeric and, unless ``allow_missing``, not missing."""
     for column in columns:
         if not pd.api.types.is_numeric_dtype(df[column]):
             raise ValueError(f"{column} must be numeric, found dtype {df[column].dtype}")
-        check_values(df, column, groups, df[column].isna().to_numpy(), "must not be missing")
+        if not allow_missing:
+            check_values(df, column, groups, df[column].isna().to_numpy(), "must not be missing")
 
 
 def numeric_column(df: pd.DataFrame, column: str, groups: list[str] | None = None) -> np.ndarray:
@@ -119,15 +163,23 @@ def numeric_column(df: pd.DataFrame, column: str, groups: list[str] | None = Non
     return series.to_numpy(dtype=float, na_value=np.nan)
 
 
-def sum_by_group(df: pd.DataFrame, groups: list[str], columns: list[str]) -> pd.DataFrame:
+def as_float(series: pd.Series) -> np.ndarray:
+    """A column already checked to be numeric, as float, missing values (NaN, None, pd.NA) as NaN."""
+    return series.to_numpy(dtype=float, na_value=np.nan)
+
+
+def sum_by_group(df: pd.DataFrame, groups: list[str], columns: list[str], *, skipna: bool = True) -> pd.DataFrame:
     """Sum ``columns`` within each group; one overall row when ``groups`` is empty.
 
     Groups keep their order of first appearance would be surprising for joins, so the result is
-    sorted by the group columns (``sort=True``), deterministically.
+    sorted by the group columns (``sort=True``), deterministically. With ``skipna=False`` a
+    group's sum of a column is missing when any of its values is (R's ``sum``); the sums of the
+    other groups are the same, bit for bit, as with ``skipna=True``.
     """
     if groups:
-        return df.groupby(groups, sort=True, observed=True, dropna=False)[columns].sum().reset_index()
-    return df[columns].sum().to_frame().T.reset_index(drop=True)
+        grouped = df.groupby(groups, sort=True, observed=True, dropna=False)[columns]
+        return grouped.sum(skipna=skipna).reset_index()
+    return df[columns].sum(skipna=skipna).to_frame().T.reset_index(drop=True)
 
 
 def finish(
@@ -145,7 +197,7 @@ def finish(
     the order of ``levels``, then ``confidence``, ``statistic``, ``method``.
     """
     out = out.copy()
-    out["confidence"] = " and ".join(f"{level:.1%}".replace(".0%", "%") for level in levels)
+    out["confidence"] = confidence_label(levels)
     out["statistic"] = statistic
     out["method"] = method
     limits = [name for level in levels for name in limit_columns(level)]

@@ -61,6 +61,10 @@ Where this differs from R (deliberately)
 * With ``transform=True`` R swaps the rate limits when ``multiplier < 1`` (a slip for ``< 0``:
   with 0 < multiplier < 1 its lower limit exceeds its upper); here they swap when
   ``multiplier < 0``.
+* Confidence levels: any level strictly between 0 and 1. PHEindicatormethods v2 ``phe_sii``
+  takes 0.9 to 1 (or 90 to 100; earlier versions 0.5 to 0.9999); here a level is always a
+  fraction, so 95 is an error, not 95%. The limits are the order statistics at R's positions
+  for every level (see above).
 * Random numbers: numpy's SFC64 generator (R uses Mersenne Twister). Each group has its own
   stream, derived from ``seed`` and the group's key, so an area's limits are reproducible and
   do not change when other areas are added or removed. Where the refit is linear in the draws
@@ -83,6 +87,7 @@ from scipy.special import expit, logit
 
 from jsna.stats._common import (
     DEFAULT_CONFIDENCE,
+    confidence_label,
     confidence_levels,
     describe_group,
     group_list,
@@ -310,7 +315,10 @@ def sii(
         Scales the SII, its limits and the intercept (e.g. 100 for percentage points); negative
         flips the SII and inverts the RII.
     confidence
-        0.95, 0.998 or both (default both).
+        Any level(s) strictly between 0 and 1 (default 0.95 and 0.998); each gives its own limit
+        columns, named by :func:`~jsna.stats._common.limit_columns` (0.99: ``sii_lower_99_0``,
+        ``sii_upper_99_0``, ...; 0.9: ``..._90_0``). A level outside (0, 1), or given twice,
+        raises ``ValueError`` naming it.
     repetitions
         Simulations for the limits (at least 1,000; default 100,000).
     seed
@@ -324,7 +332,7 @@ def sii(
     inequality", or why not calculated) and ``method``.
     """
     groups = group_list(group_by)
-    levels = confidence_levels(confidence)
+    levels = confidence_levels(confidence, any_level=True)
     _check_arguments(value, count, se, lower, upper, value_type, transform, multiplier, repetitions)
     multiplier = float(multiplier)
     inputs = [c for c in (population, value, count, se, lower, upper) if c is not None]
@@ -502,7 +510,7 @@ def sii(
         lo_name, hi_name = limit_columns(level, "rii_")
         out[lo_name], out[hi_name] = limits[level][2], limits[level][3]
     out["intercept"] = icept_v
-    out["confidence"] = " and ".join(f"{level:.1%}".replace(".0%", "%") for level in levels)
+    out["confidence"] = confidence_label(levels)
     statistic = np.where(valid, "Slope index of inequality", "Slope index of inequality: not calculated, " + reason)
     out["statistic"] = pd.Series(statistic, dtype=object)
     out["method"] = _method_text(value_type, transform, repetitions, multiplier)

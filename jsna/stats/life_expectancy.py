@@ -30,14 +30,28 @@ when, checked in this order:
 3. any band has a population of zero or less;
 4. any of the 20 bands is missing;
 5. any band has more deaths than population;
-6. the group's total population is 5,000 or less (R: ``total_pop <= 5000``);
-7. the 90+ band has no deaths: the R documentation says "there must be at least one death in
-   the 90+ interval"; R itself then returns an infinite life expectancy that it blanks to NA
-   (and NaN/Inf limits) at every age, so here the whole group is reported as not calculated.
+6. the group's total population is 5,000 or less (R: ``total_pop <= 5000``).
 
-Zero deaths in any other band are fine. Where the 95% confidence interval of a life expectancy
-is wider than 20 years (``1.959964 * se > 10``) the **value** is withheld (NaN) but ``se`` and
-the limits are still given, as R does; ``statistic`` says so.
+Zero deaths in any band are not a reason to leave a group out. Where the 95% confidence
+interval of a life expectancy is wider than 20 years (``1.959964 * se > 10``) the **value** is
+withheld (NaN) but ``se`` and the limits are still given, as R does; ``statistic`` says so.
+
+No deaths in the 90+ band
+-------------------------
+The R documentation says "there must be at least one death in the 90+ interval", but R does
+not stop: it computes the table in IEEE arithmetic and publishes what comes out, and so does
+this module. With ``D = 0`` in 90+, ``M = 0`` there, ``L = l / M = +inf``, so ``T`` and every
+life expectancy are ``+inf``; Silcocks' term ``S2p = 4 / (D M^2) = +inf``, so ``se = +inf``.
+Hence, at every start age:
+
+* ``value``: withheld (NaN); R blanks the infinite value to NA (and its 95% interval is
+  infinitely wide anyway); ``statistic`` reads "...: value withheld, no deaths in the 90+ band
+  (life expectancy infinite)";
+* ``se`` and every **upper** limit: ``+inf`` (``e + z se``);
+* every **lower** limit: NaN (``e - z se = inf - inf``);
+* except that at start ages at or below a closed band with no deaths, R's weighted variance
+  term for that band is ``0 x inf = NaN`` (its ``S2p`` is 0, the ``e`` after it infinite), so
+  ``se`` and the upper limits there are NaN, as in R.
 
 Duplicate age bands within a group are **rejected** with ``ValueError`` (naming the group and
 the band) rather than summed: a duplicate almost always means two extracts were stacked (two
@@ -207,7 +221,8 @@ def life_expectancy(
     group_by
         Column name(s) defining the areas (and sexes, periods, ...); ``None`` for one table.
     confidence
-        0.95, 0.998 or both (default both).
+        Any level(s) strictly between 0 and 1, default 0.95 and 0.998 (0.99 gives
+        ``lower_99_0``/``upper_99_0``). The 20-year rule always uses the 95% interval.
 
     Returns
     -------
@@ -223,7 +238,7 @@ def life_expectancy(
     duplicate bands raise ``ValueError``.
     """
     groups = group_list(group_by)
-    levels = confidence_levels(confidence)
+    levels = confidence_levels(confidence, any_level=True)
     require_columns(df, groups + [age_band, deaths, population])
     D_rows = numeric_column(df, deaths, groups)
     P_rows = numeric_column(df, population, groups)
@@ -263,16 +278,23 @@ def life_expectancy(
     with np.errstate(invalid="ignore"):
         wide = z95 * se > 10.0  # NaN compares False, as R's case_when treats NA
     limits = {}
-    for level in levels:
-        z = z_value(level)
-        limits[level] = (value - z * se, value + z * se)
+    with np.errstate(invalid="ignore"):  # inf - inf = NaN: no deaths in 90+ (module docstring)
+        for level in levels:
+            z = z_value(level)
+            limits[level] = (value - z * se, value + z * se)
     withheld = wide | np.isinf(value)
     value = np.where(withheld, np.nan, value)
+    # No deaths in 90+: every value is infinite, limits +inf / NaN as R gives (module docstring).
+    no_old_deaths = (valid & (D[:, -1] == 0))[:, None] & withheld
 
     # Statistic text: per start age, then overridden for withheld values and invalid groups.
     base = np.array([f"Life expectancy at age {age}" for age in START_AGES], dtype=object)
     statistic = np.tile(base, (n_groups, 1))
     statistic[wide] = (np.broadcast_to(base, wide.shape)[wide] + ": value withheld, 95% confidence interval wider than 20 years")
+    statistic[no_old_deaths] = (
+        np.broadcast_to(base, no_old_deaths.shape)[no_old_deaths]
+        + ": value withheld, no deaths in the 90+ band (life expectancy infinite)"
+    )
     if (~valid).any():
         bad_rows = np.flatnonzero(~valid)
         statistic[bad_rows] = base[None, :] + ": not calculated, " + reason[bad_rows][:, None]
@@ -330,7 +352,4 @@ def _validate(D: np.ndarray, P: np.ndarray, present: np.ndarray) -> tuple[np.nda
         small = undecided & (total <= _MINIMUM_TOTAL_POPULATION)
         reason[small] = "total population 5,000 or less"
         undecided &= ~small
-        no_old_deaths = undecided & (D[:, -1] == 0)
-        reason[no_old_deaths] = "no deaths in the 90+ band"
-        undecided &= ~no_old_deaths
     return reason, undecided

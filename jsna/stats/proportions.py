@@ -11,6 +11,12 @@ guidance "Confidence intervals for proportions":
     p_lower, p_upper = (2O + z^2 -/+ z * sqrt(z^2 + 4 O (1 - O / n))) / (2 (n + z^2))
 
 with ``z`` the two-sided standard normal quantile of the confidence level.
+
+Missing values: as in PHEindicatormethods (where R's ``sum`` gives ``NA``), a group with a
+missing numerator or denominator in any row is not calculated: its value and limits are missing,
+the summed column that had the missing value is missing, and ``statistic`` says why. The other
+groups are computed exactly (to the last bit) as they would be with valid values in that group's
+rows, and so, to rounding, as without that group.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ import pandas as pd
 
 from jsna.stats._common import (
     DEFAULT_CONFIDENCE,
+    as_float,
     check_numeric,
     check_values,
     confidence_levels,
@@ -62,6 +69,14 @@ def wilson_limits(numerator: np.ndarray, denominator: np.ndarray, confidence: fl
     return (2.0 * o + z * z - root) / scale, (2.0 * o + z * z + root) / scale
 
 
+def missing_reason(columns: Sequence[str]) -> str:
+    """The end of the ``statistic`` text of a group not calculated because of missing values,
+    e.g. "not calculated: count or denominator missing"."""
+    names = list(dict.fromkeys(columns))
+    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+    return f"not calculated: {listed} missing"
+
+
 def proportion_statistic(multiplier: float) -> str:
     """"Percentage" (100), "Proportion" (1) or "Proportion per N"."""
     if multiplier == 100:
@@ -88,12 +103,15 @@ def proportion(
         One row per record; rows of the same group are summed.
     numerator, denominator
         Column names. Every row must have ``0 <= numerator <= denominator`` and
-        ``denominator > 0``; the error names the column and the first offending group.
+        ``denominator > 0``; the error names the column and the first offending group. A
+        missing (NaN) numerator or denominator is not an error: that group is not calculated
+        (``value`` and limits missing, ``statistic`` "Percentage not calculated: numerator or
+        denominator missing") and the other groups are unaffected.
     group_by
         Column name(s) defining the groups; ``None`` for a single overall group.
     confidence
-        0.95, 0.998 or both (default both), giving ``lower_95_0``/``upper_95_0`` and
-        ``lower_99_8``/``upper_99_8``.
+        Any level(s) strictly between 0 and 1, default 0.95 and 0.998, giving ``lower_95_0``/
+        ``upper_95_0`` and ``lower_99_8``/``upper_99_8`` (0.99 gives ``lower_99_0``/``upper_99_0``).
     multiplier
         100 (percentage, default), 1 (proportion) or any other positive number.
 
@@ -104,27 +122,32 @@ def proportion(
     and ``method`` ("Wilson").
     """
     groups = group_list(group_by)
-    levels = confidence_levels(confidence)
+    levels = confidence_levels(confidence, any_level=True)
     multiplier = check_multiplier(multiplier)
     require_columns(df, groups + [numerator, denominator])
-    check_numeric(df, [numerator, denominator], groups)
-    num = df[numerator].to_numpy(dtype=float)
-    den = df[denominator].to_numpy(dtype=float)
-    check_values(df, numerator, groups, ~np.isfinite(num), "must be finite")
-    check_values(df, denominator, groups, ~np.isfinite(den), "must be finite")
+    check_numeric(df, [numerator, denominator], groups, allow_missing=True)
+    num = as_float(df[numerator])
+    den = as_float(df[denominator])
+    check_values(df, numerator, groups, np.isinf(num), "must be finite")
+    check_values(df, denominator, groups, np.isinf(den), "must be finite")
     check_values(df, numerator, groups, num < 0, "must be greater than or equal to zero")
     check_values(df, denominator, groups, den <= 0, "must be greater than zero")
     check_values(
         df, numerator, groups, num > den, f"must be less than or equal to {denominator} for a proportion"
     )
 
-    out = sum_by_group(df, groups, [numerator, denominator])
-    o = out[numerator].to_numpy(dtype=float)
-    n = out[denominator].to_numpy(dtype=float)
+    # A missing value makes its group's sum missing (R's sum), and so the group's value.
+    out = sum_by_group(df, groups, [numerator, denominator], skipna=False)
+    o = as_float(out[numerator])
+    n = as_float(out[denominator])
+    missing = np.isnan(o) | np.isnan(n)
     out["value"] = o / n * multiplier
     for level in levels:
         lower, upper = wilson_limits(o, n, level)
         low_name, up_name = limit_columns(level)
         out[low_name] = lower * multiplier
         out[up_name] = upper * multiplier
-    return finish(out, groups, [numerator, denominator], levels, proportion_statistic(multiplier), "Wilson")
+    statistic = proportion_statistic(multiplier)
+    if missing.any():
+        statistic = np.where(missing, f"{statistic} {missing_reason([numerator, denominator])}", statistic)
+    return finish(out, groups, [numerator, denominator], levels, statistic, "Wilson")

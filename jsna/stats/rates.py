@@ -26,6 +26,24 @@ total count, as PHEindicatormethods v2 does::
       var(DSR) = sum(w_i^2 O_i / n_i^2) / (sum w_i)^2
 
 and are not calculated (value and limits missing) when the total count is below 10.
+
+Missing values
+--------------
+A group with a missing (NaN, None, pd.NA) count or population in any of its rows (and, for ISRs,
+a missing reference count or reference population) is not calculated: ``value`` and every limit
+are missing, each summed column that had a missing value is missing (R's ``sum``), and
+``statistic`` says why, e.g. "DSR not calculated: count or population missing" (with the
+caller's column names). Every other group is computed exactly as it would be with valid values
+in that group's rows. Negative, zero (where not allowed), infinite and non-numeric values still
+raise ``ValueError``. ``method`` is "Poisson" for a crude rate or ISR that is not calculated
+(neither exact nor Byar's limits were worked out).
+
+For crude rates this is what PHEindicatormethods' ``phe_rate`` gives (its ``sum`` of a group
+with an ``NA`` is ``NA``). For DSRs and ISRs it deliberately is not: ``calculate_dsr`` counts a
+missing count as zero events (``na.zero``, ``sum(na.rm = TRUE)``) and stops on a missing
+population; ``calculate_ISRatio``/``calculate_ISRate`` count a missing count, population or
+reference count as zero (a missing reference population gives ``NA``). Treating an unknown count
+as zero understates the rate without saying so, so here the group is reported as not calculated.
 """
 
 from __future__ import annotations
@@ -38,6 +56,7 @@ from scipy.special import chdtri
 
 from jsna.stats._common import (
     DEFAULT_CONFIDENCE,
+    as_float,
     check_numeric,
     check_values,
     confidence_levels,
@@ -48,7 +67,7 @@ from jsna.stats._common import (
     sum_by_group,
     z_value,
 )
-from jsna.stats.proportions import check_multiplier, format_multiplier
+from jsna.stats.proportions import check_multiplier, format_multiplier, missing_reason
 
 #: The 2013 European Standard Population in the 19 five-year bands Fingertips uses (90+ last).
 ESP2013: pd.Series = pd.Series(
@@ -102,16 +121,27 @@ def poisson_method(count: np.ndarray) -> np.ndarray:
 
 
 def _validate_counts(df: pd.DataFrame, groups: list[str], count: str, population: str, *, zero_population: bool) -> None:
-    check_numeric(df, [count, population], groups)
-    o = df[count].to_numpy(dtype=float)
-    n = df[population].to_numpy(dtype=float)
-    check_values(df, count, groups, ~np.isfinite(o), "must be finite")
-    check_values(df, population, groups, ~np.isfinite(n), "must be finite")
+    """Numeric, finite where given, count >= 0 and population > 0 (>= 0 if ``zero_population``).
+
+    Missing values pass: they make their group not calculated (see the module docstring).
+    """
+    check_numeric(df, [count, population], groups, allow_missing=True)
+    o = as_float(df[count])
+    n = as_float(df[population])
+    check_values(df, count, groups, np.isinf(o), "must be finite")
+    check_values(df, population, groups, np.isinf(n), "must be finite")
     check_values(df, count, groups, o < 0, "must be greater than or equal to zero")
     if zero_population:
         check_values(df, population, groups, n < 0, "must be greater than or equal to zero")
     else:
         check_values(df, population, groups, n <= 0, "must be greater than zero")
+
+
+def _not_calculated(statistic: str, missing: np.ndarray, columns: list[str]) -> str | np.ndarray:
+    """``statistic``, or per group the reason a group with missing values is not calculated."""
+    if not missing.any():
+        return statistic
+    return np.where(missing, f"{statistic} {missing_reason(columns)}", statistic)
 
 
 def crude_rate(
@@ -128,28 +158,32 @@ def crude_rate(
     Limits are exact (chi-squared) when the summed count is below 10 and Byar's from 10
     (``method`` is "Exact" or "Byars" per row). Counts may exceed the population (rates of
     events, not people) and the result is never suppressed. ``count`` must be >= 0 and
-    ``population`` > 0 in every row.
+    ``population`` > 0 in every row; a group with a missing count or population is not
+    calculated (see the module docstring). ``confidence``: any level(s) strictly between 0 and
+    1, default 0.95 and 0.998.
 
     Returns the group columns, summed ``count`` and ``population``, ``value``, the limits,
     ``confidence``, ``statistic`` ("Crude rate per 100,000") and ``method``.
     """
     groups = group_list(group_by)
-    levels = confidence_levels(confidence)
+    levels = confidence_levels(confidence, any_level=True)
     multiplier = check_multiplier(multiplier)
     require_columns(df, groups + [count, population])
     _validate_counts(df, groups, count, population, zero_population=False)
 
-    out = sum_by_group(df, groups, [count, population])
-    o = out[count].to_numpy(dtype=float)
-    n = out[population].to_numpy(dtype=float)
+    out = sum_by_group(df, groups, [count, population], skipna=False)
+    o = as_float(out[count])
+    n = as_float(out[population])
+    missing = np.isnan(o) | np.isnan(n)
     out["value"] = o / n * multiplier
     for level in levels:
         lower, upper = poisson_limits(o, level)
         low_name, up_name = limit_columns(level)
         out[low_name] = lower / n * multiplier
         out[up_name] = upper / n * multiplier
-    statistic = f"Crude rate per {format_multiplier(multiplier)}"
-    return finish(out, groups, [count, population], levels, statistic, poisson_method(o))
+    statistic = _not_calculated(f"Crude rate per {format_multiplier(multiplier)}", missing, [count, population])
+    method = np.where(missing, "Poisson", poisson_method(o)) if missing.any() else poisson_method(o)
+    return finish(out, groups, [count, population], levels, statistic, method)
 
 
 def _standard_weights(
@@ -226,20 +260,23 @@ def dsr(
     weight (which is how under-75 rates are made, by passing only the bands below 75), while a
     band present with zero events keeps its weight. When a group's total count is below 10 its
     value and limits are missing and ``statistic`` reads "DSR not calculated: total count
-    below 10".
+    below 10". When any row of a group has a missing count or population the group is not
+    calculated either ("DSR not calculated: count or population missing", with the column
+    names given); the other groups are unaffected. ``confidence``: any level(s) strictly
+    between 0 and 1, default 0.95 and 0.998.
 
     Returns the group columns, summed ``count`` and ``population``, ``value``, the limits,
     ``confidence``, ``statistic`` ("DSR per 100,000") and ``method`` ("Dobson").
     """
     groups = group_list(group_by)
-    levels = confidence_levels(confidence)
+    levels = confidence_levels(confidence, any_level=True)
     multiplier = check_multiplier(multiplier)
     require_columns(df, groups + [count, population])
     _validate_counts(df, groups, count, population, zero_population=False)
     weights = _standard_weights(df, groups, age_band, standard_population)
 
-    o = df[count].to_numpy(dtype=float)
-    n = df[population].to_numpy(dtype=float)
+    o = as_float(df[count])
+    n = as_float(df[population])
     work = pd.DataFrame(
         {
             count: o,
@@ -252,10 +289,12 @@ def dsr(
     )
     for g in groups:
         work[g] = df[g]
-    out = sum_by_group(work, groups, [count, population, "_weight", "_weighted", "_weighted_sq"])
+    # A missing count or population makes its group's sums missing (R's sum), and its value.
+    out = sum_by_group(work, groups, [count, population, "_weight", "_weighted", "_weighted_sq"], skipna=False)
     check_values(out, "standard population weight", groups, out["_weight"].to_numpy() <= 0, "must total more than zero")
 
     total = out[count].to_numpy(dtype=float)
+    missing = np.isnan(total) | np.isnan(out[population].to_numpy(dtype=float))
     weight = out["_weight"].to_numpy(dtype=float)
     value = out["_weighted"].to_numpy(dtype=float) / weight * multiplier
     variance = out["_weighted_sq"].to_numpy(dtype=float) / (weight * weight)
@@ -273,6 +312,8 @@ def dsr(
         f"DSR not calculated: total count below {SMALL_COUNT}",
         f"DSR per {format_multiplier(multiplier)}",
     )
+    if missing.any():
+        statistic = np.where(missing, f"DSR {missing_reason([count, population])}", statistic)
     return finish(out, groups, [count, population], levels, statistic, "Dobson")
 
 
@@ -301,7 +342,10 @@ def isr(
 
     Limits are the Poisson limits of the observed count (exact below 10, Byar's from 10) scaled
     the same way. ``count`` and ``reference_count`` must be >= 0, ``population`` >= 0,
-    ``reference_population`` > 0 and every group's expected count > 0.
+    ``reference_population`` > 0 and every group's expected count > 0. A group with any of the
+    four missing in any row is not calculated (value, limits and the sums the missing value
+    enters are missing, ``statistic`` says why, ``method`` is "Poisson"); the other groups are
+    unaffected. ``confidence``: any level(s) strictly between 0 and 1, default 0.95 and 0.998.
 
     Returns the group columns, ``observed``, summed ``population``, ``expected``, ``value``, the
     limits, ``confidence``, ``statistic`` and ``method`` ("Exact" or "Byars" per row).
@@ -309,19 +353,19 @@ def isr(
     if kind not in ("ratio", "rate"):
         raise ValueError(f"kind must be 'ratio' or 'rate', got {kind!r}")
     groups = group_list(group_by)
-    levels = confidence_levels(confidence)
+    levels = confidence_levels(confidence, any_level=True)
     multiplier = check_multiplier(100 if kind == "ratio" else 100_000) if multiplier is None else check_multiplier(multiplier)
     require_columns(df, groups + [count, population, reference_count, reference_population])
     _validate_counts(df, groups, count, population, zero_population=True)
     _validate_counts(df, groups, reference_count, reference_population, zero_population=False)
-    ref_o = df[reference_count].to_numpy(dtype=float)
-    ref_n = df[reference_population].to_numpy(dtype=float)
+    ref_o = as_float(df[reference_count])
+    ref_n = as_float(df[reference_population])
 
     work = pd.DataFrame(
         {
-            "observed": df[count].to_numpy(dtype=float),
-            "_population": df[population].to_numpy(dtype=float),
-            "expected": df[population].to_numpy(dtype=float) * ref_o / ref_n,
+            "observed": as_float(df[count]),
+            "_population": as_float(df[population]),
+            "expected": as_float(df[population]) * ref_o / ref_n,
             "_ref_count": ref_o,
             "_ref_population": ref_n,
         },
@@ -329,9 +373,12 @@ def isr(
     )
     for g in groups:
         work[g] = df[g]
-    out = sum_by_group(work, groups, ["observed", "_population", "expected", "_ref_count", "_ref_population"])
+    summed = ["observed", "_population", "expected", "_ref_count", "_ref_population"]
+    # A missing value makes its group's sums missing (R's sum), and its value.
+    out = sum_by_group(work, groups, summed, skipna=False)
+    missing = out[summed].isna().any(axis=1).to_numpy()
     expected = out["expected"].to_numpy(dtype=float)
-    check_values(out, "expected", groups, ~(expected > 0), "must be greater than zero (no expected events)")
+    check_values(out, "expected", groups, ~missing & ~(expected > 0), "must be greater than zero (no expected events)")
     observed = out["observed"].to_numpy(dtype=float)
     if kind == "ratio":
         scale = np.full(len(out), multiplier)
@@ -346,4 +393,6 @@ def isr(
         out[low_name] = lower / expected * scale
         out[up_name] = upper / expected * scale
     out = out.rename(columns={"_population": population})
-    return finish(out, groups, ["observed", population, "expected"], levels, statistic, poisson_method(observed))
+    statistic = _not_calculated(statistic, missing, [count, population, reference_count, reference_population])
+    method = np.where(missing, "Poisson", poisson_method(observed)) if missing.any() else poisson_method(observed)
+    return finish(out, groups, ["observed", population, "expected"], levels, statistic, method)
