@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -500,13 +501,49 @@ def store_digest(folder: Path) -> str:
     return digest(*(f"{p.name}:{digest(p.read_bytes())}" for p in sorted(folder.glob("*.parquet"))))
 
 
+#: What a spreadsheet may read as the start of a formula (OWASP, "CSV injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+#: A plain number written as text ("-5", "+1.5", "-1,234.5", "-2e3"): inert in a spreadsheet.
+PLAIN_NUMBER = re.compile(r"[+-]?(\d+|\d{1,3}(,\d{3})+)?(\.\d+)?([eE][+-]?\d+)?")
+
+
+def csv_cell(value):
+    """A cell as a CSV download writes it, safe to open in a spreadsheet (OWASP's rule for CSV
+    injection): a text cell beginning with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return
+    gets a leading ``'`` so that it is read as text, never as a formula.
+
+    Numbers are never changed: a value that is not a ``str`` (a number, a missing value, a
+    boolean) is returned as it is, and so is a text cell that is a plain number ("-5", "-2.5",
+    "+1,234"): a number cannot run anything, and a published "-2.5" must stay -2.5. Anything
+    else that begins with one of those characters ("-2+3", "+1+1", "=HYPERLINK(...)") is
+    prefixed.
+    """
+    if not isinstance(value, str) or not value.startswith(FORMULA_STARTS):
+        return value
+    if PLAIN_NUMBER.fullmatch(value) and any(c.isdigit() for c in value):
+        return value
+    return "'" + value
+
+
+def csv_safe(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with every text cell and column name through :func:`csv_cell`; numeric, boolean
+    and date columns are left untouched."""
+    out = df.copy()
+    for column in out.columns:
+        values = out[column]
+        if isinstance(values.dtype, (pd.StringDtype, pd.CategoricalDtype)) or pd.api.types.is_object_dtype(values):
+            out[column] = values.map(csv_cell)
+    return out.rename(columns={c: csv_cell(c) for c in out.columns if isinstance(c, str)})
+
+
 def download_csv(name: str, df: pd.DataFrame) -> str:
-    """A published table as CSV: lists are written as comma-separated words."""
+    """A published table as CSV: lists are written as comma-separated words, and text cells that
+    a spreadsheet would read as a formula are neutralised (:func:`csv_cell`)."""
     out = df.copy()
     for column in TABLES[name].columns:
         if column.kind.startswith("list"):
             out[column.name] = [", ".join(str(x) for x in v) for v in out[column.name]]
-    return out.to_csv(index=False, lineterminator="\n")
+    return csv_safe(out).to_csv(index=False, lineterminator="\n")
 
 
 def describe() -> str:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from jsna.errors import DataError
 from jsna.inputs.places import AreaTypes, Chapter, Place
+from jsna.pages.escape import markdown_text
 
 #: Where executed notebooks find the store: they run in the book folder, and the store is its
 #: sibling (``<out>/book`` and ``<out>/store``).
@@ -35,8 +36,13 @@ class Job:
 
     @property
     def substitutions(self) -> dict[str, str]:
-        """Words filled into the template's markdown: ``{place_name}``, ``{chapter_title}``..."""
-        return {"place_name": self.place_name, "chapter_title": self.chapter_title, "chapter_description": self.chapter_description}
+        """Words filled into the template's markdown: ``{place_name}``, ``{chapter_title}``...
+
+        They come from the data and the parameters and are substituted as they are, so they are
+        escaped as Markdown text here (:func:`~jsna.pages.escape.markdown_text`): "St James's
+        ward" stays as it is; "<script>" cannot become HTML, nor "[a](b)" a link."""
+        words = {"place_name": self.place_name, "chapter_title": self.chapter_title, "chapter_description": self.chapter_description}
+        return {name: markdown_text(value) for name, value in words.items()}
 
     def to_dict(self) -> dict:
         return asdict(self)

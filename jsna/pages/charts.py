@@ -9,13 +9,15 @@ hash of its content, so the same data always gives the same page.
 from __future__ import annotations
 
 import hashlib
-import html
 import json
 import textwrap
 import urllib.parse
 
 import altair as alt
 import pandas as pd
+
+from jsna.pages.escape import html_attr, html_text, script_json
+from jsna.store import csv_safe
 
 #: Comparison labels -> (colour, shape), so colour is never the only signal (Fingertips colours).
 COMPARISON_STYLE = {
@@ -71,12 +73,15 @@ def embed_html(chart: alt.TopLevelMixin, element_id: str, alt_text: str) -> str:
     wider than the text column (the tartan rug) scrolls, and the keyboard must reach it. Once
     drawn, ``jsnaDescribed`` (chapters/_static/jsna-a11y.js) leaves the chart one image named by
     its alt text: Vega's SVG marks are hidden from assistive technology rather than read one by
-    one, often without names; the data table beside the chart holds every number."""
-    spec = json.dumps(chart.to_dict(), sort_keys=True, separators=(",", ":"))
-    options = json.dumps({"renderer": "svg", "actions": False})
+    one, often without names; the data table beside the chart holds every number.
+
+    The specification holds data and titles (area names...), so it is written with
+    :func:`~jsna.pages.escape.script_json`: no string in it can close the ``<script>``."""
+    spec = script_json(chart.to_dict())
+    options = script_json({"renderer": "svg", "actions": False})
     return (
-        f'<div id="{element_id}" class="jsna-chart" role="img" tabindex="0" aria-label="{html.escape(alt_text, quote=True)}"></div>\n'
-        f'<script>vegaEmbed("#{element_id}", {spec}, {options}).then(window.jsnaDescribed || (r => r)).catch(console.error);</script>'
+        f'<div id="{html_attr(element_id)}" class="jsna-chart" role="img" tabindex="0" aria-label="{html_attr(alt_text)}"></div>\n'
+        f'<script>vegaEmbed({script_json("#" + element_id)}, {spec}, {options}).then(window.jsnaDescribed || (r => r)).catch(console.error);</script>'
     )
 
 
@@ -93,8 +98,10 @@ alt.renderers.enable("jsna")
 
 
 def csv_link(table: pd.DataFrame, name: str) -> str:
-    data = urllib.parse.quote(table.to_csv(index=False, lineterminator="\n"))
-    return f'<a class="jsna-download" download="{html.escape(name)}.csv" href="data:text/csv;charset=utf-8,{data}">Download the data (CSV)</a>'
+    """A link that downloads ``table`` as CSV, its text cells safe to open in a spreadsheet
+    (:func:`jsna.store.csv_safe`: a cell that would be read as a formula gets a leading ')."""
+    data = urllib.parse.quote(csv_safe(table).to_csv(index=False, lineterminator="\n"))
+    return f'<a class="jsna-download" download="{html_attr(name)}.csv" href="data:text/csv;charset=utf-8,{data}">Download the data (CSV)</a>'
 
 
 class Html(str):
@@ -122,11 +129,11 @@ class Figure:
         if isinstance(title_text, list):
             title_text = " ".join(title_text)
         table_html = self.table.to_html(index=False, border=0, classes="jsna-data", na_rep="[x]", escape=True)
-        note = f'<p class="jsna-note">{html.escape(self.note)}</p>' if self.note else ""
+        note = f'<p class="jsna-note">{html_text(self.note)}</p>' if self.note else ""
         return (
             f'<figure class="jsna-figure">\n{embed_html(self.chart, element_id, self.alt_text)}\n'
-            f'<figcaption class="jsna-alt">{html.escape(self.alt_text)}</figcaption>\n{note}'
-            f'<details class="jsna-table"><summary>Data table: {html.escape(title_text or self.name)}</summary>\n'
+            f'<figcaption class="jsna-alt">{html_text(self.alt_text)}</figcaption>\n{note}'
+            f'<details class="jsna-table"><summary>Data table: {html_text(title_text or self.name)}</summary>\n'
             f"{table_html}\n</details>\n<p>{csv_link(self.table, self.name)}</p>\n</figure>"
         )
 

@@ -7,12 +7,11 @@ Statistical Service shorthand "[c]" and "[x]" is used, never "*".
 
 from __future__ import annotations
 
-import html
-
 import pandas as pd
 
 from jsna.pages import text
 from jsna.pages.charts import Html
+from jsna.pages.escape import html_attr, html_text
 
 SUPPRESSED = "[c]"
 MISSING = "[x]"
@@ -30,7 +29,7 @@ def badge(label: str) -> str:
     label = str(label)
     key = "Not compared" if label.startswith("Not") else label.split(" ")[0]  # "Better 99.8%" -> "Better"
     css = key.lower().replace(" ", "-")
-    return f'<span class="jsna-badge {css}">{shapes.get(key, "")} {html.escape(str(label))}</span>'
+    return f'<span class="jsna-badge {html_attr(css)}">{shapes.get(key, "")} {html_text(label)}</span>'
 
 
 def suppressed(row: pd.Series) -> bool:
@@ -67,36 +66,38 @@ def footnotes(notes: list[str], cells: list[str]) -> list[str]:
 
 
 def html_table(head: list[str], body: list[list[str] | str], *, caption: str, notes: list[str], wrap: bool = False) -> Html:
-    """A data table; cells are HTML already. A ``str`` in ``body`` is a section heading row.
+    """A data table; ``head`` and ``body`` cells are HTML already (the caller escapes any data in
+    them with :func:`~jsna.pages.escape.html_text`); ``caption``, ``notes`` and a ``str`` in
+    ``body`` (a section heading row) are text, escaped here.
     With ``wrap``, cells may wrap (for tables with long words in many columns)."""
     heads = "".join(f'<th scope="col">{cell}</th>' for cell in head)
     rows = []
     for row in body:
         if isinstance(row, str):
-            rows.append(f'<tr class="jsna-section"><th scope="colgroup" colspan="{len(head)}">{html.escape(row)}</th></tr>')
+            rows.append(f'<tr class="jsna-section"><th scope="colgroup" colspan="{len(head)}">{html_text(row)}</th></tr>')
         else:
             rows.append(f'<tr><th scope="row">{row[0]}</th>{"".join(f"<td>{cell}</td>" for cell in row[1:])}</tr>')
-    foot = "".join(f'<p class="jsna-note">{html.escape(note)}</p>' for note in notes)
+    foot = "".join(f'<p class="jsna-note">{html_text(note)}</p>' for note in notes)
     # A table wider than the text column scrolls inside its own region, which the keyboard can
     # reach and a screen reader names, instead of pushing the page sideways.
     return Html(
-        f'<div class="jsna-scroll" role="region" tabindex="0" aria-label="{html.escape(caption, quote=True)}">'
-        f'<table class="jsna-data jsna-spine{" jsna-wrap" if wrap else ""}"><caption>{html.escape(caption)}</caption><thead><tr>{heads}</tr></thead>'
+        f'<div class="jsna-scroll" role="region" tabindex="0" aria-label="{html_attr(caption)}">'
+        f'<table class="jsna-data jsna-spine{" jsna-wrap" if wrap else ""}"><caption>{html_text(caption)}</caption><thead><tr>{heads}</tr></thead>'
         f'<tbody>{"".join(rows)}</tbody></table></div>{foot}'
     )
 
 
 def definition_link(entry: pd.Series, sex: str) -> str:
-    return f'<a href="{DEFINITIONS}#{html.escape(str(entry["indicator_id"]))}">{html.escape(label(entry["title"], sex))}</a>'
+    return f'<a href="{DEFINITIONS}#{html_attr(entry["indicator_id"])}">{html_text(label(entry["title"], sex))}</a>'
 
 
 def trend_cell(trend: str) -> str:
     """The recent trend in words, with an arrow; "[x]" when there is none."""
     if not trend or trend == "Could not be calculated":
-        return MISSING if not trend else html.escape(trend)
+        return MISSING if not trend else html_text(trend)
     arrow = "↑ " if trend.startswith("Increasing") else "↓ " if trend.startswith("Decreasing") else "→ "
     css = "worse" if trend.endswith("getting worse") else "better" if trend.endswith("getting better") else "neutral"
-    return f'<span class="jsna-trend {css}"><span aria-hidden="true">{arrow}</span>{html.escape(trend)}</span>'
+    return f'<span class="jsna-trend {css}"><span aria-hidden="true">{arrow}</span>{html_text(trend)}</span>'
 
 
 def published_table(rows: pd.DataFrame, columns: dict[str, str], digits: int = 2) -> pd.DataFrame:

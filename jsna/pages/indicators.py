@@ -7,11 +7,10 @@ in a notebook. Every function takes the :class:`~jsna.store.Store` and a place c
 
 from __future__ import annotations
 
-import html
-
 import pandas as pd
 
 from jsna.pages import charts, text
+from jsna.pages.escape import html_attr, html_text, markdown_text
 from jsna.pages.html import (
     MISSING,
     SUPPRESSED,
@@ -44,7 +43,8 @@ def _parent_or_england(store: Store, code: str) -> tuple[str, str | None]:
 # Headlines
 # --------------------------------------------------------------------------------------------
 def headline(store: Store, code: str) -> str:
-    """Markdown bullets: how many people, how old, how deprived, how long they live."""
+    """Markdown bullets: how many people, how old, how deprived, how long they live (each
+    sentence escaped as Markdown text: names come from the data)."""
     name = store.name(code)
     lines = []
     population = store.latest("population", code)
@@ -62,7 +62,7 @@ def headline(store: Store, code: str) -> str:
         row = store.latest("life_expectancy_birth", code, sex=sex, years=1)
         if row is not None:
             lines.append(text.finding(row, name))
-    return "\n".join(f"- {line}" for line in lines)
+    return "\n".join(f"- {markdown_text(line)}" for line in lines)
 
 
 # --------------------------------------------------------------------------------------------
@@ -189,8 +189,8 @@ def summary_table(store: Store, code: str, *, chapter: str | None = None) -> cha
             value = "[c]" if str(row["note"]).startswith("[c]") else text.number(row["value"], "", 1)
             rows.append(
                 "<tr>"
-                f"<td>{html.escape(indicator.title)}{'' if sex == 'Persons' else ' – ' + text.SEX_WORDS[sex]}</td>"
-                f"<td>{html.escape(row['period'])}</td><td>{value}</td><td>{interval}</td>"
+                f"<td>{html_text(indicator.title)}{'' if sex == 'Persons' else ' – ' + text.SEX_WORDS[sex]}</td>"
+                f"<td>{html_text(row['period'])}</td><td>{value}</td><td>{interval}</td>"
                 f"<td>{text.number(row['england_value'], '', 1)}</td><td>{badge(row['compared_to_england'])}</td>"
                 "</tr>"
             )
@@ -254,7 +254,7 @@ def spine_table(store: Store, code: str, chapter: str) -> charts.Html:
         low, high = ward_range(store, row, wards)
         spread = f"{text.number(low, '', digits)} – {text.number(high, '', digits)}" if pd.notna(low) else MISSING
         values = [
-            MISSING if row is None else html.escape(row["period"]), shown(row, "count", 0), shown(row, "value", digits),
+            MISSING if row is None else html_text(row["period"]), shown(row, "count", 0), shown(row, "value", digits),
             shown(row, "england_value", digits), shown(row, "region_value", digits), spread,
         ]  # fmt: skip
         compared = MISSING if row is None else badge(row["compared_to_england"])
@@ -262,7 +262,7 @@ def spine_table(store: Store, code: str, chapter: str) -> charts.Html:
         cells += values + [compared]
         notes += [] if row is None else [row["note"]]
     across = f"Range across {store.words(store.neighbourhood_type)[1]}"
-    head = ["Indicator", "Period", "Count", "Value", "England", html.escape(region), html.escape(across), "Compared with England", "Recent trend"]
+    head = ["Indicator", "Period", "Count", "Value", "England", html_text(region), html_text(across), "Compared with England", "Recent trend"]
     caption = f"{store.name(code)}: latest value of each indicator, compared with England"
     return html_table(head, body, caption=caption, notes=footnotes(notes, cells))
 
@@ -282,7 +282,7 @@ def spine_figure(store: Store, code: str, chapter: str) -> charts.Figure | chart
         low, high = ward_range(store, row, wards)
         records.append({"indicator": f"{label(entry['title'], sex)} ({row['period']})", "entry": entry, "row": row, "low": low, "high": high})
     if not records:
-        return charts.Html(f'<p class="jsna-note">No indicator in this chapter has an England value for its latest period in {html.escape(name)}, so there is no spine chart.</p>')
+        return charts.Html(f'<p class="jsna-note">No indicator in this chapter has an England value for its latest period in {html_text(name)}, so there is no spine chart.</p>')
     data = pd.DataFrame([spine_point(r["indicator"], r["row"], r["low"], r["high"]) for r in records])
     labels = data["comparison"].tolist()
     title = text.tally_title(name, labels, ENGLAND_NAME)
@@ -482,14 +482,14 @@ def tartan_table(store: Store, code: str, chapter: str) -> charts.Html:
     body = []
     units = cells.drop_duplicates("indicator").set_index("indicator")["unit"]
     for row in rows:
-        line = [html.escape(row), html.escape(str(units[row]))]
+        line = [html_text(row), html_text(str(units[row]))]
         for column in columns:
             cell = by_cell.loc[(row, column)]
             line.append(cell["value"] if cell["comparison"] in ("Benchmark", "Not compared") else f"{cell['value']} {badge(cell['comparison'])}")
         body.append(line)
     notes = footnotes(cells["note"].tolist(), cells["value"].tolist())
     caption = f"{store.name(code)} and the areas within it: latest values, compared with England"
-    return html_table(["Indicator (period)", "Unit", *map(html.escape, columns)], body, caption=caption, notes=notes)
+    return html_table(["Indicator (period)", "Unit", *map(html_text, columns)], body, caption=caption, notes=notes)
 
 
 # --------------------------------------------------------------------------------------------
@@ -564,14 +564,14 @@ def profile_spine(store: Store, code: str) -> charts.Html:
         chosen = [(entry, sex) for entry, sex in entries if entry["chapter"] == chapter]
         for entry, sex, row in latest_rows(store, code, chosen):
             digits = decimals(entry["unit"])
-            values = [MISSING if row is None else html.escape(row["period"]), shown(row, "count", 0), shown(row, "value", digits),
+            values = [MISSING if row is None else html_text(row["period"]), shown(row, "count", 0), shown(row, "value", digits),
                       shown(row, "borough_value", digits), shown(row, "england_value", digits)]  # fmt: skip
             compared = [MISSING, MISSING] if row is None else [badge(row["compared_to_borough"]), badge(row["compared_to_england"])]
             body.append([definition_link(entry, sex), *values, *compared, trend_cell("" if row is None else row["recent_trend"])])
             cells += values + compared
             notes += [] if row is None else [row["note"]]
-    head = ["Indicator", "Period", "Count", "Value", html.escape(parent_name), "England",
-            f"Compared with {html.escape(parent_name)}", "Compared with England", "Recent trend"]  # fmt: skip
+    head = ["Indicator", "Period", "Count", "Value", html_text(parent_name), "England",
+            f"Compared with {html_text(parent_name)}", "Compared with England", "Recent trend"]  # fmt: skip
     caption = f"{store.name(code)}: every indicator, compared with {parent_name} and England"
     return html_table(head, body, caption=caption, notes=footnotes(notes, cells))
 
@@ -593,8 +593,8 @@ def headline_findings(store: Store, code: str, chapter: str | None = None) -> st
         found.append((-score, order, text.headline_sentence(row, store.name(code), benchmark, value, comparison)))
     if not found:
         where = "" if chapter is None else " in this chapter"
-        return f"- No indicator{where} for {store.name(code)} is significantly different from England or changing significantly."
-    return "\n".join(f"- {sentence}" for _, _, sentence in sorted(found))
+        return f"- No indicator{where} for {markdown_text(store.name(code))} is significantly different from England or changing significantly."
+    return "\n".join(f"- {markdown_text(sentence)}" for _, _, sentence in sorted(found))
 
 
 def chosen_comparison(store: Store, row: pd.Series, parent: str | None) -> tuple[str, float, str]:
@@ -622,7 +622,7 @@ def indicator_sections(store: Store, code: str, chapter: str) -> list[list]:
         if store.rows(indicator_id, code, sex=sex, years=window(store, entry, store.area_type(code))).empty:
             continue
         anchor = f"{indicator_id}-{sex.lower()}"
-        heading = charts.Html(f'<h3 class="jsna-indicator" id="{html.escape(anchor)}">{definition_link(entry, sex)}</h3>')
+        heading = charts.Html(f'<h3 class="jsna-indicator" id="{html_attr(anchor)}">{definition_link(entry, sex)}</h3>')
         section = [heading]
         children, child_type = store.children(code, indicator_id)
         if children and store.latest(indicator_id, code, sex=sex, years=window(store, entry, child_type)) is not None:
@@ -643,7 +643,7 @@ def funnel_figures(store: Store, code: str, chapter: str) -> list:
     if not store.is_authority(code):
         authority = store.authority(code)
         kinds = store.words(store.area_type(code))[1]
-        return [charts.Html(f'<p class="jsna-note">GP practices serve patients across {html.escape(kinds)}, so they are compared across the whole '
-                            f"{html.escape(store.words(store.area_type(authority))[0])}: see the funnel plots on "
-                            f"{html.escape(store.name(authority))}'s page for this chapter.</p>")]  # fmt: skip
+        return [charts.Html(f'<p class="jsna-note">GP practices serve patients across {html_text(kinds)}, so they are compared across the whole '
+                            f"{html_text(store.words(store.area_type(authority))[0])}: see the funnel plots on "
+                            f"{html_text(store.name(authority))}'s page for this chapter.</p>")]  # fmt: skip
     return [funnel_figure(store, indicator_id) for indicator_id in ids]

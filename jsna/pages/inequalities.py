@@ -8,12 +8,11 @@ here that a reader could not recompute from the published tables.
 
 from __future__ import annotations
 
-import html
-
 import numpy as np
 import pandas as pd
 
 from jsna.pages import charts, text
+from jsna.pages.escape import html_text, markdown_text
 from jsna.pages.html import (
     MISSING,
     badge,
@@ -104,7 +103,7 @@ def ward_life_expectancy_tables(store: Store, code: str) -> list[charts.Html]:
             continue
         body = []
         for ward in wards:
-            cells = [html.escape(store.name(ward))]
+            cells = [html_text(store.name(ward))]
             for sex, place_row in latest.items():
                 found = store.at(indicator_id, [ward], sex=sex, years=3, period=place_row["period"])
                 r = None if found.empty else found.iloc[0]
@@ -115,7 +114,7 @@ def ward_life_expectancy_tables(store: Store, code: str) -> list[charts.Html]:
             body.append(cells)
         period = next(iter(latest.values()))["period"]
         singular = store.words(store.neighbourhood_type)[0]
-        head = [singular.capitalize(), *(f"{SERIES_NAME[sex]}, years (95% interval)" for sex in latest)]
+        head = [html_text(singular.capitalize()), *(f"{SERIES_NAME[sex]}, years (95% interval)" for sex in latest)]
         caption = f"{text.subject(store.entry(indicator_id)['title'])} in each {singular} of {store.name(code)}, {period}, compared with {store.name(code)}"
         notes = [LE_MISSING_NOTE] if any(MISSING in c for row in body for c in row) else []
         tables.append(html_table(head, body, caption=caption, notes=notes))
@@ -181,7 +180,7 @@ def sii_table(store: Store, code: str) -> charts.Html:
         body.append(text.subject(store.entry(indicator_id)["title"]))
         for period, group in rows.sort_values("period_end").groupby("period_end", sort=True):
             by_sex = group.set_index("sex")
-            cells = [html.escape(group["period"].iloc[0])]
+            cells = [html_text(group["period"].iloc[0])]
             for sex in SEXES:
                 r = by_sex.loc[sex] if sex in by_sex.index else None
                 if r is None or r["statistic"] != SII_CALCULATED:
@@ -221,7 +220,7 @@ def quintile_table(store: Store, code: str) -> charts.Html:
         digits = 1
         ratio = gap["ratio"]
         body.append([
-            f"{definition_link(entry, sex)} <small>{html.escape(gap['period'])}</small>", text.number(gap["most_deprived"], "", digits),
+            f"{definition_link(entry, sex)} <small>{html_text(gap['period'])}</small>", text.number(gap["most_deprived"], "", digits),
             text.number(gap["least_deprived"], "", digits), f"{ratio:.2f}" if np.isfinite(ratio) else MISSING,
             f"{gap['sii']:.1f} <small>({gap['sii_lower_95_0']:.1f} to {gap['sii_upper_95_0']:.1f})</small>",
         ])  # fmt: skip
@@ -370,8 +369,8 @@ def priority_table(store: Store, code: str) -> charts.Html:
     name = store.name(code)
     first = (found["tier"] == 1).sum()
     lead = (f"<p>{first} indicator{'s are' if first != 1 else ' is'} significantly worse than England and getting worse in "
-            f"{html.escape(name)}.</p>") if first else (
-            f"<p>No indicator for {html.escape(name)} is both significantly worse than England and getting worse.</p>")  # fmt: skip
+            f"{html_text(name)}.</p>") if first else (
+            f"<p>No indicator for {html_text(name)} is both significantly worse than England and getting worse.</p>")  # fmt: skip
     if found.empty:
         return charts.Html(lead)
     body: list = []
@@ -379,9 +378,9 @@ def priority_table(store: Store, code: str) -> charts.Html:
         body.append(TIERS[int(tier)])
         for r in rows.itertuples():
             entry = store.entry(r.indicator_id)
-            body.append([f"{definition_link(entry, r.sex)} <small>{html.escape(r.period)}</small>", text.number(r.value, "", 1),
+            body.append([f"{definition_link(entry, r.sex)} <small>{html_text(r.period)}</small>", text.number(r.value, "", 1),
                          text.number(r.england_value, "", 1), badge(r.compared_to_england), trend_cell(r.recent_trend)])  # fmt: skip
-    head = ["Indicator and period", name, "England", "Compared with England", "Recent trend"]
+    head = ["Indicator and period", html_text(name), "England", "Compared with England", "Recent trend"]
     caption = f"Priorities for {name}, then indicators to watch"
     note = "Within each group, ordered by how far the value is from England's, largest first. [x]: no England value for the period."
     return charts.Html(lead + html_table(head, body, caption=caption, notes=[note], wrap=True))
@@ -398,12 +397,12 @@ def marmot_summary(store: Store, code: str) -> charts.Html:
     for key, objective in MARMOT.items():
         found = [(entry, sex, row) for entry, sex, row in latest if entry["marmot"] == key and row is not None]
         if not found:
-            body.append([html.escape(objective), "0", MISSING, MISSING, MISSING, MISSING, "No indicator in this book measures it yet."])
+            body.append([html_text(objective), "0", MISSING, MISSING, MISSING, MISSING, "No indicator in this book measures it yet."])
             continue
         labels = [charts.comparison_key(row["compared_to_england"]) for _, _, row in found]
         worse_trend = sum(str(row["recent_trend"]).endswith("getting worse") for _, _, row in found)
         named = [definition_link(entry, sex) for entry, sex, _ in found if (entry["indicator_id"], sex) in priority]
-        body.append([html.escape(objective), str(len(found)), str(labels.count("Better")), str(labels.count("Similar")),
+        body.append([html_text(objective), str(len(found)), str(labels.count("Better")), str(labels.count("Similar")),
                      str(labels.count("Worse")), str(worse_trend), ", ".join(named) or "None"])  # fmt: skip
     head = ["Marmot policy objective", "Indicators", "Better than England", "Similar", "Worse", "Getting worse", "Priorities"]
     caption = f"{store.name(code)} against the six Marmot policy objectives"
@@ -423,8 +422,8 @@ def network_figures(store: Store, code: str) -> list:
     """Primary care networks compared (the borough only: networks do not nest in townships)."""
     if not store.is_authority(code):
         kinds = store.words(store.area_type(code))[1]
-        return [charts.Html(f"<p class=\"jsna-note\">GP practices and networks serve patients across {html.escape(kinds)}: see "
-                            f"{html.escape(store.name(store.authority(code)))}'s inequalities page for them.</p>")]  # fmt: skip
+        return [charts.Html(f"<p class=\"jsna-note\">GP practices and networks serve patients across {html_text(kinds)}: see "
+                            f"{html_text(store.name(store.authority(code)))}'s inequalities page for them.</p>")]  # fmt: skip
     figures: list = []
     funnels = set(store.table("funnels")["indicator_id"])
     networks = [t for t in store.area_types.index if store.area_types.loc[t, "parent"] == store.area_type(code)
@@ -439,7 +438,8 @@ def network_figures(store: Store, code: str) -> list:
 
 
 def findings(store: Store, code: str) -> str:
-    """Markdown bullets: the gap in plain words, generated from the computed values."""
+    """Markdown bullets: the gap in plain words, generated from the computed values (each
+    sentence escaped as Markdown text: names and causes come from the data)."""
     name, lines = store.name(code), []
     category_type = DECILE if store.is_authority(code) else QUINTILE
     for sex in SEXES:
@@ -477,4 +477,4 @@ def findings(store: Store, code: str) -> str:
     else:
         named = text.listing([text.lower_first(text.indicator_subject(t, s)) for t, s in zip(found["title"], found["sex"])])
         lines.append(f"{len(found)} indicator{'s are' if len(found) > 1 else ' is'} significantly worse than England and getting worse: {named}.")
-    return "\n".join(f"- {line}" for line in lines)
+    return "\n".join(f"- {markdown_text(line)}" for line in lines)

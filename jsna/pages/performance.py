@@ -9,7 +9,6 @@ meaning alone. The quarter is a parameter: every function takes the quarter it s
 
 from __future__ import annotations
 
-import html
 import re
 
 import pandas as pd
@@ -18,6 +17,7 @@ from jsna.compute.performance import ACTION_SYMBOLS, SCORE_SYMBOLS, TREND_SYMBOL
 from jsna.inputs.kpis import ACTION_STATUSES, SYNTHETIC
 from jsna.inputs.periods import previous_quarter, quarter_index, same_quarter_last_year
 from jsna.pages import charts
+from jsna.pages.escape import html_attr, html_text
 from jsna.pages.html import MISSING, html_table
 from jsna.stats.spc import ASSURANCE_ICONS, VARIATION_ICONS, SpcRules
 from jsna.stats.targets import SCORES, TRENDS
@@ -145,7 +145,7 @@ def chart_anchor(kpi_id: str) -> str:
 
 
 def exception_link(kpi_id: str, words: str = "Exception report") -> str:
-    return f'<a class="jsna-exception-link" href="{EXCEPTIONS_PAGE}#{anchor(kpi_id)}">{html.escape(words)}</a>'
+    return f'<a class="jsna-exception-link" href="{EXCEPTIONS_PAGE}#{anchor(kpi_id)}">{html_text(words)}</a>'
 
 
 def value_text(value: float, unit: str, decimals: int) -> str:
@@ -169,7 +169,7 @@ def kpi_label(row) -> str:
 
 
 def _badge(css: str, symbol: str, words: str) -> str:
-    return f'<span class="jsna-kpi {css}"><span aria-hidden="true">{symbol}</span>&nbsp;{html.escape(words)}</span>'
+    return f'<span class="jsna-kpi {html_attr(css)}"><span aria-hidden="true">{symbol}</span>&nbsp;{html_text(words)}</span>'
 
 
 def score_badge(score: str) -> str:
@@ -195,7 +195,7 @@ def icon_svg(letter: str, kind: str, *, passing: bool | None = None) -> str:
         inner = "".join(f'<circle cx="{x}" cy="15" r="1.9" fill="{colour}"/>' for x in (7, 11, 15, 19, 23))
     else:
         inner = (f'<text x="15" y="20" text-anchor="middle" font-size="14" font-weight="700" '
-                 f'font-family="system-ui, sans-serif" fill="{colour}">{html.escape(letter)}</text>')  # fmt: skip
+                 f'font-family="system-ui, sans-serif" fill="{colour}">{html_text(letter)}</text>')  # fmt: skip
     return (
         f'<svg class="jsna-spc-icon" aria-hidden="true" focusable="false" width="26" height="26" viewBox="0 0 30 30">'
         f'<circle cx="15" cy="15" r="13" fill="#fff" stroke="{colour}" stroke-width="2.5"/>{inner}</svg>'
@@ -207,14 +207,14 @@ def variation_badge(code) -> str:
     if code is None or pd.isna(code):
         return f'<span class="jsna-spc none">{icon_svg("–", "none")} Not assessed (too few points)</span>'
     words, letter, kind = VARIATION_BADGES[code]
-    return f'<span class="jsna-spc {kind}" title="{html.escape(VARIATION_ICONS[code])}">{icon_svg(letter, kind)} {html.escape(words)}</span>'
+    return f'<span class="jsna-spc {kind}" title="{html_attr(VARIATION_ICONS[code])}">{icon_svg(letter, kind)} {html_text(words)}</span>'
 
 
 def assurance_badge(code) -> str:
     if code is None or pd.isna(code):
         return f'<span class="jsna-spc none">{icon_svg("–", "none")} Not assessed</span>'
     words, letter, kind = ASSURANCE_BADGES[code]
-    return f'<span class="jsna-spc {kind}" title="{html.escape(ASSURANCE_ICONS[code])}">{icon_svg(letter, kind)} {html.escape(words)}</span>'
+    return f'<span class="jsna-spc {kind}" title="{html_attr(ASSURANCE_ICONS[code])}">{icon_svg(letter, kind)} {html_text(words)}</span>'
 
 
 def _ordinal_run(n: int) -> str:
@@ -318,7 +318,7 @@ def intro(store: Store, quarter: str) -> charts.Html:
     shown = history.loc[history["time"] <= history.loc[history["quarter"] == quarter, "time"].max()]
     synthetic = int((~shown["real"].astype(bool)).sum())
     return charts.Html(
-        f"<p>This page shows <strong>{html.escape(quarter)}</strong> (financial-year quarters: Q1 is April to June). "
+        f"<p>This page shows <strong>{html_text(quarter)}</strong> (financial-year quarters: Q1 is April to June). "
         f"{real} of the {len(card)} values for the quarter are the council's published figures. The control charts use every "
         f"quarter up to this one; {synthetic} of their {len(shown)} values are <strong>synthetic demonstration history</strong>, "
         f"marked {SYNTHETIC_MARK} in the tables, not the council's figures.</p>"
@@ -331,8 +331,9 @@ def findings(store: Store, quarter: str) -> charts.Html:
     summary = store.table("kpi_summary")
     total = summary.loc[(summary["quarter"] == quarter) & (summary["directorate"] == "All directorates")].iloc[0]
     previous, year_ago = previous_quarter(quarter), same_quarter_last_year(quarter)
+    this_quarter, previous, year_ago = html_text(quarter), html_text(previous), html_text(year_ago)  # the items are HTML
     items = [
-        f"{total['kpis_reported']} of the {total['kpis_due']} KPIs due were reported for {quarter}: {total['score_on_target']} on target, "
+        f"{total['kpis_reported']} of the {total['kpis_due']} KPIs due were reported for {this_quarter}: {total['score_on_target']} on target, "
         f"{total['score_tolerance']} in tolerance and {total['score_below_target']} below target"
         + (f"; {total['kpis_missing']} had no data." if total["kpis_missing"] else "."),
         f"Compared with the previous quarter ({previous}), {total['short_term_improving']} improved, {total['short_term_consistent']} stayed the "
@@ -343,15 +344,15 @@ def findings(store: Store, quarter: str) -> charts.Html:
     card = scorecard(store, quarter)
     for row in card.loc[card["score"].isin(["below target", "tolerance"])].itertuples():
         link = f" {exception_link(row.kpi_id)}." if row.score == "below target" else ""
-        items.append(html.escape(kpi_sentence(store, quarter, row.kpi_id)) + link)
+        items.append(html_text(kpi_sentence(store, quarter, row.kpi_id)) + link)
     spc = xmr_summary(store, quarter)
     for kind, words in (("improvement", "special-cause variation of an improving nature"), ("concern", "special-cause variation of a concerning nature")):
         ids = [k for k in card["kpi_id"] if k in spc.index and str(spc.loc[k, "variation_icon"]).startswith(kind)]
         if ids:
-            items.append(f"In the latest quarter {_listing(ids)} {'shows' if len(ids) == 1 else 'show'} {words} (see the control charts below).")
+            items.append(f"In the latest quarter {_listing([html_text(k) for k in ids])} {'shows' if len(ids) == 1 else 'show'} {words} (see the control charts below).")
     failing = [k for k in card["kpi_id"] if k in spc.index and spc.loc[k, "assurance_icon"] == "consistently_failing"]
     if failing:
-        items.append(f"{_listing(failing)}: the target lies beyond the process limits on the passing side, so on past performance the "
+        items.append(f"{_listing([html_text(k) for k in failing])}: the target lies beyond the process limits on the passing side, so on past performance the "
                      f"target will not be met reliably without a change to the process.")  # fmt: skip
     if total["actions_due"]:
         items.append(
@@ -377,7 +378,7 @@ def summary_table(store: Store, quarter: str) -> charts.Html:
         return [label, *(str(int(rows.loc[c, column])) for c in columns)]
 
     def symbol(symbol_: str, words: str) -> str:
-        return f'<span aria-hidden="true">{symbol_}</span> {html.escape(words)}'
+        return f'<span aria-hidden="true">{symbol_}</span> {html_text(words)}'
 
     body: list = ["KPIs", line("Due to be reported", "kpis_due"), line("Reported", "kpis_reported"), line("Missing data", "kpis_missing"), "Score"]
     body += [line(symbol(SCORE_SYMBOLS[s], SCORE_WORDS[s]), f"score_{s.replace(' ', '_')}") for s in SCORES]
@@ -387,7 +388,7 @@ def summary_table(store: Store, quarter: str) -> charts.Html:
         body += [line(symbol(TREND_SYMBOLS[t], TREND_WORDS[t]), f"{prefix}_{t.replace(' ', '_')}") for t in TRENDS]
     body += ["Directorate plan actions", line("Due to be updated", "actions_due"), line("Updated", "actions_updated"), line("Not updated", "actions_not_updated")]
     body += [line(symbol(ACTION_SYMBOLS[s], ACTION_WORDS[s]), f"actions_{s.replace(' ', '_')}") for s in ACTION_STATUSES if s != "not updated"]
-    head = ["", *(html.escape(c) for c in columns)]
+    head = ["", *(html_text(c) for c in columns)]
     out = html_table(head, body, caption=f"Performance dashboard, {quarter}: number of KPIs and actions", notes=[])
     download = rows.reset_index().drop(columns=["quarter"])
     return charts.Html(f'<div class="jsna-kpi-table jsna-dashboard">{out}<p>{charts.csv_link(download, f"kpi-dashboard-{quarter}")}</p></div>')
@@ -407,7 +408,7 @@ def scorecard_tables(store: Store, quarter: str) -> list[charts.Html]:
     card = scorecard(store, quarter)
     real = real_values(store)
     previous, year_ago = previous_quarter(quarter), same_quarter_last_year(quarter)
-    head = ["KPI", f"{year_ago}<br>a year earlier", f"{previous}<br>previous quarter", f"{quarter}<br>this quarter", "Target", "Score",
+    head = ["KPI", f"{html_text(year_ago)}<br>a year earlier", f"{html_text(previous)}<br>previous quarter", f"{html_text(quarter)}<br>this quarter", "Target", "Score",
             "Short-term trend", "Annual trend"]  # fmt: skip
     tables = []
     for priority, rows in card.groupby("council_priority", sort=False):
@@ -421,18 +422,18 @@ def scorecard_tables(store: Store, quarter: str) -> list[charts.Html]:
                     synthetic = True
                 cells.append(text)
             score = score_badge(row.score) + (f"<br>{exception_link(row.kpi_id)}" if row.score == "below target" else "")
-            benchmark = html.escape(row.benchmark) if isinstance(row.benchmark, str) and row.benchmark else "none given"
-            title = (f'<th scope="rowgroup" colspan="{len(head)}"><strong>{html.escape(row.kpi_id)}</strong> {html.escape(row.kpi_name)}'
+            benchmark = html_text(row.benchmark) if isinstance(row.benchmark, str) and row.benchmark else "none given"
+            title = (f'<th scope="rowgroup" colspan="{len(head)}"><strong>{html_text(row.kpi_id)}</strong> {html_text(row.kpi_name)}'
                      f'<span class="jsna-benchmark">Benchmark: {benchmark}</span></th>')  # fmt: skip
             figures = [*cells, value_text(row.target, row.unit, row.decimals), score, trend_badge(row.short_term_trend), trend_badge(row.annual_trend)]
-            link = f'<th scope="row"><a href="#{chart_anchor(row.kpi_id)}" title="Control chart of {html.escape(row.kpi_id)}">{html.escape(row.kpi_id)}</a></th>'
+            link = f'<th scope="row"><a href="#{chart_anchor(row.kpi_id)}" title="Control chart of {html_attr(row.kpi_id)}">{html_text(row.kpi_id)}</a></th>'
             groups.append(f'<tbody><tr class="jsna-kpi-name">{title}</tr><tr>{link}{"".join(f"<td>{c}</td>" for c in figures)}</tr></tbody>')
         notes = [SCORECARD_KEY]
         if synthetic:
             notes.append(SYNTHETIC_NOTE)
         heads = "".join(f'<th scope="col">{cell}</th>' for cell in head)
-        foot = "".join(f'<p class="jsna-note">{html.escape(note)}</p>' for note in notes)
-        out = (f'<table class="jsna-data jsna-spine jsna-wrap jsna-scorecard-table"><caption>{html.escape(f"{priority}: KPI scorecard, {quarter}")}'
+        foot = "".join(f'<p class="jsna-note">{html_text(note)}</p>' for note in notes)
+        out = (f'<table class="jsna-data jsna-spine jsna-wrap jsna-scorecard-table"><caption>{html_text(f"{priority}: KPI scorecard, {quarter}")}'
                f'</caption><thead><tr>{heads}</tr></thead>{"".join(groups)}</table>{foot}')  # fmt: skip
         download = rows[["kpi_id", "kpi_name", "directorate", "council_priority", "unit", "polarity", "last_year_period", "last_year_value",
                          "previous_period", "previous_value", "period", "value", "target", "tolerance_limit", "score", "short_term_trend",
@@ -446,7 +447,7 @@ def exception_links(store: Store, quarter: str) -> charts.Html:
     """For the services page: each KPI below target, linked to its exception report."""
     rows = exception_rows(store, quarter)
     if rows.empty:
-        return charts.Html(f"<p>No KPI was below target in {html.escape(quarter)}, so there is no exception report this quarter.</p>")
+        return charts.Html(f"<p>No KPI was below target in {html_text(quarter)}, so there is no exception report this quarter.</p>")
     items = []
     for row in rows.itertuples():
         value = value_text(row.value, row.unit, row.decimals)
@@ -461,7 +462,7 @@ def actions_table(store: Store, quarter: str) -> charts.Html:
     actions = store.table("kpi_actions")
     rows = actions.loc[actions["period"] == quarter]
     if rows.empty:
-        return charts.Html(f"<p>No directorate plan actions were reported for {html.escape(quarter)}.</p>")
+        return charts.Html(f"<p>No directorate plan actions were reported for {html_text(quarter)}.</p>")
     body, synthetic = [], False
     order = list(dict.fromkeys(store.table("kpi_definitions")["directorate"]))
     rows = rows.assign(_d=rows["directorate"].map({d: i for i, d in enumerate(order)})).sort_values("_d", kind="stable").drop(columns="_d")
@@ -471,10 +472,10 @@ def actions_table(store: Store, quarter: str) -> charts.Html:
             mark = ""
             if row.source.startswith("synthetic"):
                 mark, synthetic = f" {SYNTHETIC_MARK}", True
-            progress = (f'<details class="jsna-progress"><summary>Progress<span class="visually-hidden"> on {html.escape(row.reference)}</span>'
-                        f"</summary>{html.escape(row.progress)}</details>"
+            progress = (f'<details class="jsna-progress"><summary>Progress<span class="visually-hidden"> on {html_text(row.reference)}</span>'
+                        f"</summary>{html_text(row.progress)}</details>"
                         if isinstance(row.progress, str) and row.progress else "")  # fmt: skip
-            body.append([html.escape(row.reference) + mark, f"{html.escape(row.title)}{progress}", action_badge(row.status)])
+            body.append([html_text(row.reference) + mark, f"{html_text(row.title)}{progress}", action_badge(row.status)])
     notes = ["Status: ✓ complete, » ahead, ● on target, ! behind, ? not updated."] + ([SYNTHETIC_NOTE.replace("value", "action")] if synthetic else [])
     out = html_table(["Reference", "Action", "Status"], body, caption=f"Directorate plan actions, {quarter}", notes=notes, wrap=True)
     download = rows[["reference", "title", "directorate", "period", "status", "progress", "source"]]
@@ -496,10 +497,10 @@ def spc_method(store: Store) -> charts.Html:
         tests.append(f"a run of {used.trend} or more points each higher, or each lower, than the one before")
     if used.two_of_three:
         tests.append("two out of three points running beyond the same two-sigma line (two thirds of the way to a process limit)")
-    listed = "".join(f"<li>{html.escape(t)}</li>" for t in tests) or "<li>none: every special-cause rule is turned off</li>"
+    listed = "".join(f"<li>{html_text(t)}</li>" for t in tests) or "<li>none: every special-cause rule is turned off</li>"
     def key(code: str, badges: dict, words: dict) -> str:
         text, letter, kind = badges[code]
-        return f'<li>{icon_svg(letter, kind)} <span><strong>{html.escape(text)}</strong>: {html.escape(words[code].split(": ", 1)[-1])}.</span></li>'
+        return f'<li>{icon_svg(letter, kind)} <span><strong>{html_text(text)}</strong>: {html_text(words[code].split(": ", 1)[-1])}.</span></li>'
 
     variation = "".join(key(code, VARIATION_BADGES, VARIATION_ICONS) for code in VARIATION_BADGES if not code.startswith("neither"))
     assurance = "".join(key(code, ASSURANCE_BADGES, ASSURANCE_ICONS) for code in ASSURANCE_BADGES)
@@ -523,12 +524,12 @@ def spc_summary_table(store: Store, quarter: str) -> charts.Html:
     for kpi_id in card.index:
         row = card.loc[kpi_id]
         unit, digits = row["unit"], int(row["decimals"]) + (0 if row["unit"] == "GBP" else 1)
-        name = f'<a href="#{chart_anchor(kpi_id)}"><strong>{html.escape(kpi_id)}</strong></a>'
+        name = f'<a href="#{chart_anchor(kpi_id)}"><strong>{html_text(kpi_id)}</strong></a>'
         if kpi_id not in summary.index:
             body.append([name, MISSING, MISSING, MISSING, variation_badge(None), assurance_badge(None)])
             continue
         spc = summary.loc[kpi_id]
-        latest = value_text(spc["value"], unit, row["decimals"]) + ("" if spc["period"] == row["period"] else f" ({html.escape(spc['period'])})")
+        latest = value_text(spc["value"], unit, row["decimals"]) + ("" if spc["period"] == row["period"] else f" ({html_text(spc['period'])})")
         limits = (f"{value_text(spc['lower_process_limit'], unit, digits)} to {value_text(spc['upper_process_limit'], unit, digits)}"
                   if pd.notna(spc["mean"]) else MISSING)  # fmt: skip
         body.append([name, latest, value_text(spc["mean"], unit, digits), limits, variation_badge(spc["variation_icon"]), assurance_badge(spc["assurance_icon"])])
@@ -643,14 +644,14 @@ def spc_sections(store: Store, quarter: str) -> list[list]:
     summary = xmr_summary(store, quarter)
     sections = []
     for row in card.itertuples():
-        heading = charts.Html(f'<h3 class="jsna-indicator" id="{chart_anchor(row.kpi_id)}">{html.escape(row.kpi_id)} {html.escape(row.kpi_name)}</h3>')
+        heading = charts.Html(f'<h3 class="jsna-indicator" id="{chart_anchor(row.kpi_id)}">{html_text(row.kpi_id)} {html_text(row.kpi_name)}</h3>')
         if row.kpi_id not in summary.index:
-            sections.append([heading, charts.Html(f"<p>{html.escape(row.kpi_id)} has no values up to {html.escape(quarter)}.</p>")])
+            sections.append([heading, charts.Html(f"<p>{html_text(row.kpi_id)} has no values up to {html_text(quarter)}.</p>")])
             continue
         spc = summary.loc[row.kpi_id].copy()
         spc["unit"], spc["decimals"] = row.unit, row.decimals
         icons = charts.Html(f'<p class="jsna-spc-icons">Variation: {variation_badge(spc["variation_icon"])} Assurance: {assurance_badge(spc["assurance_icon"])}</p>'
-                            f"<p>{html.escape(variation_words(spc, store))}</p>")  # fmt: skip
+                            f"<p>{html_text(variation_words(spc, store))}</p>")  # fmt: skip
         sections.append([heading, icons, xmr_figure(store, row.kpi_id, quarter)])
     return sections
 
@@ -661,10 +662,10 @@ def spc_sections(store: Store, quarter: str) -> list[list]:
 def exception_intro(store: Store, quarter: str) -> charts.Html:
     rows = exception_rows(store, quarter)
     if rows.empty:
-        return charts.Html(f"<p>No KPI was below target in {html.escape(quarter)}.</p>")
-    listed = _listing([f'<a href="#{anchor(k)}">{html.escape(k)}</a>' for k in rows["kpi_id"]])
+        return charts.Html(f"<p>No KPI was below target in {html_text(quarter)}.</p>")
+    listed = _listing([f'<a href="#{anchor(k)}">{html_text(k)}</a>' for k in rows["kpi_id"]])
     return charts.Html(
-        f"<p>{len(rows)} KPI{' was' if len(rows) == 1 else 's were'} below target in <strong>{html.escape(quarter)}</strong>: {listed}. "
+        f"<p>{len(rows)} KPI{' was' if len(rows) == 1 else 's were'} below target in <strong>{html_text(quarter)}</strong>: {listed}. "
         f'The <a href="{SERVICES_PAGE}">services and performance</a> page has every scorecard and control chart.</p>'
     )
 
@@ -679,7 +680,7 @@ def history_table(store: Store, kpi_id: str, quarter: str) -> charts.Html:
         value = value_text(row.value, row.unit, row.decimals)
         if not row.real:
             value, synthetic = value + f" {SYNTHETIC_MARK}", True
-        body.append([html.escape(row.period), value, value_text(row.target, row.unit, row.decimals), score_badge(row.score)])
+        body.append([html_text(row.period), value, value_text(row.target, row.unit, row.decimals), score_badge(row.score)])
     notes = [SYNTHETIC_NOTE] if synthetic else []
     out = html_table(["Quarter", "Value", "Target", "Score"], body, caption=f"{kpi_id}: the last {len(rows)} quarters to {quarter}", notes=notes)
     download = rows[["kpi_id", "period", "value", "target", "score", "source"]]
@@ -696,9 +697,9 @@ NARRATIVES = (
 def narrative(row) -> charts.Html:
     """The exception report's three narratives, with where they come from."""
     if not row["has_narrative"]:
-        return charts.Html(f'<p class="jsna-note">No exception report narrative was submitted for {html.escape(row["kpi_id"])} in {html.escape(row["quarter"])}.</p>')
-    parts = [f'<h3 class="jsna-narrative">{html.escape(heading)}</h3><p>{html.escape(str(row[field]))}</p>' for field, heading in NARRATIVES]
-    source = f'<p class="jsna-note">Source: {html.escape(str(row["narrative_source"]))}.</p>'
+        return charts.Html(f'<p class="jsna-note">No exception report narrative was submitted for {html_text(row["kpi_id"])} in {html_text(row["quarter"])}.</p>')
+    parts = [f'<h3 class="jsna-narrative">{html_text(heading)}</h3><p>{html_text(str(row[field]))}</p>' for field, heading in NARRATIVES]
+    source = f'<p class="jsna-note">Source: {html_text(str(row["narrative_source"]))}.</p>'
     return charts.Html('<div class="jsna-exception-narrative">' + "".join(parts) + source + "</div>")
 
 
@@ -708,10 +709,10 @@ def exception_sections(store: Store, quarter: str) -> list[list]:
     sections = []
     for _, row in exception_rows(store, quarter).iterrows():
         kpi_id = row["kpi_id"]
-        heading = charts.Html(f'<h2 class="jsna-exception" id="{anchor(kpi_id)}">{html.escape(kpi_id)} {html.escape(row["kpi_name"])}</h2>')
+        heading = charts.Html(f'<h2 class="jsna-exception" id="{anchor(kpi_id)}">{html_text(kpi_id)} {html_text(row["kpi_name"])}</h2>')
         summary = charts.Html(
             f'<p class="jsna-spc-icons">{score_badge(row["score"])} {trend_badge(row["short_term_trend"])} (short term) '
-            f'{trend_badge(row["annual_trend"])} (annual)</p><p>{html.escape(kpi_sentence(store, quarter, kpi_id))}</p>'
+            f'{trend_badge(row["annual_trend"])} (annual)</p><p>{html_text(kpi_sentence(store, quarter, kpi_id))}</p>'
         )
         sections.append([heading, summary, history_table(store, kpi_id, quarter), narrative(row), xmr_figure(store, kpi_id, quarter)])
     return sections
@@ -722,7 +723,7 @@ def earlier_exceptions(store: Store, quarter: str) -> charts.Html:
     rows = store.table("kpi_exceptions")
     rows = rows.loc[rows["quarter"].map(quarter_index) < quarter_index(quarter)]
     if rows.empty:
-        return charts.Html(f"<p>No KPI was below target before {html.escape(quarter)}.</p>")
+        return charts.Html(f"<p>No KPI was below target before {html_text(quarter)}.</p>")
     real = real_values(store)
     body = []
     order = list(store.table("kpi_definitions")["kpi_id"])
@@ -731,11 +732,11 @@ def earlier_exceptions(store: Store, quarter: str) -> charts.Html:
         synthetic = sum(not real.get((k, p), True) for k, p in zip(own["kpi_id"], own["period"], strict=True))
         reports = []
         for r in own.loc[own["has_narrative"].astype(bool)].itertuples():
-            text = " ".join(html.escape(str(getattr(r, field))) for field, _ in NARRATIVES)
-            reports.append(f'<details class="jsna-progress" id="{anchor(kpi_id)}-{anchor(r.quarter)}"><summary>{html.escape(r.quarter)}: '
-                           f"{value_text(r.value, r.unit, r.decimals)}</summary>{text} <em>({html.escape(r.narrative_source)})</em></details>")  # fmt: skip
-        body.append([f"<strong>{html.escape(kpi_id)}</strong> {html.escape(own['kpi_name'].iloc[0])}", str(len(own)) + (f", {'all' if synthetic == len(own) else synthetic} synthetic {SYNTHETIC_MARK}" if synthetic else ""),
-                     html.escape(own["quarter"].iloc[-1]), "".join(reports) or "None submitted"])  # fmt: skip
+            text = " ".join(html_text(str(getattr(r, field))) for field, _ in NARRATIVES)
+            reports.append(f'<details class="jsna-progress" id="{anchor(kpi_id)}-{anchor(r.quarter)}"><summary>{html_text(r.quarter)}: '
+                           f"{value_text(r.value, r.unit, r.decimals)}</summary>{text} <em>({html_text(r.narrative_source)})</em></details>")  # fmt: skip
+        body.append([f"<strong>{html_text(kpi_id)}</strong> {html_text(own['kpi_name'].iloc[0])}", str(len(own)) + (f", {'all' if synthetic == len(own) else synthetic} synthetic {SYNTHETIC_MARK}" if synthetic else ""),
+                     html_text(own["quarter"].iloc[-1]), "".join(reports) or "None submitted"])  # fmt: skip
     notes = [SYNTHETIC_NOTE.replace("value", "quarter")] if any(SYNTHETIC_MARK in row[1] for row in body) else []
     out = html_table(["KPI", "Quarters below target", "Latest", "Exception reports"], body, caption=f"Earlier quarters below target, before {quarter}",
                      notes=notes, wrap=True)  # fmt: skip
