@@ -689,8 +689,22 @@ def make_mortality(rng, population, births, areas) -> tuple[np.ndarray, np.ndarr
         raise RuntimeError(f"preventable share of under-75 cancer deaths is {preventable[1]:.2f}: cause shares too low")
     prevent = np.where(under_75[:, None], preventable[None, :], 0.0)  # [age, cause]
     split = np.stack([by_cause * (1 - prevent), by_cause * prevent], axis=-1)
-    deaths = rng.poisson(split)
+    deaths = within_population(rng.poisson(split), population)
     return deaths, split
+
+
+def within_population(deaths: np.ndarray, population: np.ndarray) -> np.ndarray:
+    """Deaths [area, year, sex, age, ...] with no cell's total above its population (the input
+    rule: events cannot exceed the population at risk): where a Poisson draw did, deaths are
+    taken one at a time from the largest cause until it does not. Deterministic."""
+    deaths = deaths.copy()
+    totals = deaths.reshape(population.shape + (-1,)).sum(axis=-1)
+    for cell in zip(*np.nonzero(totals > population)):
+        flat = deaths[cell].reshape(-1)
+        while flat.sum() > population[cell]:
+            flat[np.argmax(flat)] -= 1
+        deaths[cell] = flat.reshape(deaths[cell].shape)
+    return deaths
 
 
 def tidy(codes, dims, columns: dict[str, np.ndarray], nonzero: str | None = None, years: np.ndarray = YEARS) -> pd.DataFrame:

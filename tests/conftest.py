@@ -60,7 +60,7 @@ def tiny_tables() -> dict[str, pd.DataFrame]:
             columns=["area_code", "year", "sex", "age_band", "condition", "admissions"],
         ),
         "child_weight": pd.DataFrame(
-            [("XS0000001", 2020, "Year 6", 20, 8, 4)],
+            [("XS0000001", 2020, "Year 6", 20, 8, 4), ("XS0000001", 2020, "Reception", 22, 5, 2)],
             columns=["area_code", "year", "school_year", "measured", "excess_weight", "obese"],
         ),
         "practice_population": pd.DataFrame(
@@ -68,7 +68,7 @@ def tiny_tables() -> dict[str, pd.DataFrame]:
             columns=["area_code", "year", "sex", "age_band", "registered"],
         ),
         "registers": pd.DataFrame(
-            [("XP00001", 2020, "diabetes", 300, 3800), ("XP00001", 2020, "dementia", 26, 700)],
+            [("XP00001", 2020, "diabetes", 300, 3800), ("XP00001", 2020, "dementia", 26, 700), ("XP00001", 2020, "chd", 120, 3800)],
             columns=["area_code", "year", "condition", "register", "list_size"],
         ),
         "practice_admissions": pd.DataFrame(

@@ -2,12 +2,14 @@
 plan, the static pages, the pages the build writes (indicator definitions, what the store
 holds, each place's hub page, each chapter's list of places) and the vendored chart libraries.
 
-Every file is written only when its content changes.
+Every file is written only when its content changes. Names, titles and descriptions come from
+the data and the parameters: they are written through :mod:`jsna.pages.escape` (Markdown text
+in headings, lists and paragraphs; HTML text in the definitions' HTML blocks).
 """
 
 from __future__ import annotations
 
-import html
+import re
 
 import pandas as pd
 import yaml
@@ -18,7 +20,8 @@ from jsna.config import Settings
 from jsna.errors import BuildError
 from jsna.files import write_if_changed
 from jsna.inputs.places import Place
-from jsna.inputs.yamlfile import read_yaml
+from jsna.inputs.release import load_release
+from jsna.pages.escape import html_attr, html_text, markdown_text
 from jsna.pages.text import MARMOT_OBJECTIVES
 
 #: Vendored browser libraries: npm package -> file in its build folder.
@@ -38,11 +41,22 @@ def definitions_page(catalogue: pd.DataFrame) -> str:
         '<a href="../downloads/indicator-definitions.csv">available as a CSV file</a>.', "",
     ]  # fmt: skip
     for chapter, rows in catalogue.groupby("chapter", sort=False):
-        lines += [f"## {chapter.replace('_', ' ').capitalize()}", ""]
+        lines += [f"## {markdown_text(str(chapter).replace('_', ' ').capitalize())}", ""]
         for row in rows.itertuples():
-            cells = "".join(f'<tr><th scope="row">{label}</th><td>{html.escape(_cell(getattr(row, name)))}</td></tr>' for name, label in columns)
-            lines += [f'<h3 id="{row.indicator_id}">{html.escape(row.title)}</h3>', "", f'<table class="jsna-data">{cells}</table>', ""]
+            cells = "".join(f'<tr><th scope="row">{label}</th><td>{_html_line(_cell(getattr(row, name)))}</td></tr>' for name, label in columns)
+            lines += [f'<h3 id="{html_attr(_one_line(row.indicator_id))}">{_html_line(row.title)}</h3>', "", f'<table class="jsna-data">{cells}</table>', ""]
     return "\n".join(lines) + "\n"
+
+
+def _one_line(value) -> str:
+    """``value`` with line breaks as spaces: a blank line in the text would end the HTML block
+    it is in, and Markdown would parse the rest."""
+    return re.sub(r"[\r\n\u2028\u2029]+", " ", str(value))
+
+
+def _html_line(value) -> str:
+    """``value`` as HTML text on one line, for the HTML blocks of a Markdown page."""
+    return html_text(_one_line(value))
 
 
 def _cell(value) -> str:
@@ -59,16 +73,16 @@ def store_page() -> str:
 
 def stage_book(settings: Settings, plan: Plan, tables: dict[str, pd.DataFrame]) -> None:
     """Write configuration, table of contents, static pages and assets into ``book/``."""
-    release = read_yaml(settings.release).data
+    release = load_release(settings.release)
     config = yaml.safe_load((settings.root / "_config.yml").read_text(encoding="utf-8"))
-    config["title"] = release["title"]
-    substitutions = {
-        "release": release["release"],
-        "data_vintage": " ".join(release["data_vintage"].split()),
+    config["title"] = release.title  # Sphinx writes it raw in places and escaped in others: load_release refuses markup
+    substitutions = {  # MyST parses a substitution as Markdown: escaped as text
+        "release": markdown_text(release.release),
+        "data_vintage": markdown_text(release.data_vintage),
     }
     config.setdefault("parse", {})["myst_substitutions"] = substitutions
-    banner = f"Release {release['release']}. "
-    if release.get("synthetic"):
+    banner = f"Release {html_text(release.release)}. "  # the theme writes the announcement as HTML
+    if release.synthetic:
         banner += "Local figures in this book are synthetic demonstration data, not real statistics about Dudley."
     config.setdefault("html", {})["announcement"] = banner
     write_if_changed(settings.book / "_config.yml", yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
@@ -136,25 +150,26 @@ def place_parts(plan: Plan) -> list[dict]:
 
 
 def place_page(plan: Plan, place: Place) -> str:
-    """A place's hub page: what it is and links to its chapters."""
+    """A place's hub page: what it is and links to its chapters. Names, titles and descriptions
+    are Markdown-escaped; link targets are the plan's chapter ids and slugged folders."""
     described = plan.area_types[place.type].described_as or f"a {plan.area_types[place.type].singular}"
-    lines = [f"# {place.title}", "", f"{place.name} is {described} ({place.code}).", ""]
+    lines = [f"# {markdown_text(place.title)}", "", f"{markdown_text(place.name)} is {markdown_text(described)} ({markdown_text(place.code)}).", ""]
     children = [p for p in plan.places_with_pages() if p.parent == place.code]
     lines += ["## Chapters", ""]
     for job in plan.jobs_for(place):
         chapter = plan.chapters[job.chapter]
-        lines.append(f"- [{chapter.title}](./{job.chapter}.ipynb): {chapter.description}")
+        lines.append(f"- [{markdown_text(chapter.title)}](./{job.chapter}.ipynb): {markdown_text(chapter.description)}")
     if children:
-        lines += ["", "## Places within " + place.title, ""]
-        lines += [f"- [{child.title}](/{child.folder}/index.md)" for child in children]
+        lines += ["", "## Places within " + markdown_text(place.title), ""]
+        lines += [f"- [{markdown_text(child.title)}](/{child.folder}/index.md)" for child in children]
     lines += ["", "```{tableofcontents}", "```", ""]
     return "\n".join(lines)
 
 
 def chapter_page(plan: Plan, chapter_id: str) -> str:
     chapter = plan.chapters[chapter_id]
-    lines = [f"# {chapter.title}: every place", "", chapter.description, ""]
+    lines = [f"# {markdown_text(chapter.title)}: every place", "", markdown_text(chapter.description), ""]
     for job in plan.jobs:
         if job.chapter == chapter_id:
-            lines.append(f"- [{job.place_name}](/{job.output})")
+            lines.append(f"- [{markdown_text(job.place_name)}](/{job.output})")
     return "\n".join(lines) + "\n"

@@ -16,8 +16,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Protocol
 
+import numpy as np
+
 from jsna.inputs.places import AreaTypes
-from jsna.inputs.tables import SCHEMAS
+from jsna.inputs.tables import AGE_START, SCHEMAS, Inputs
 from jsna.inputs.yamlfile import YamlFile, read_yaml
 
 
@@ -36,9 +38,14 @@ class MethodRules(Protocol):
     deciles_of: str | None
 
 
-def load_catalogue(path: Path | str, *, methods: Mapping[str, MethodRules], area_types: AreaTypes, chapters: Iterable[str]) -> list[dict]:
+def load_catalogue(path: Path | str, *, methods: Mapping[str, MethodRules], area_types: AreaTypes, chapters: Iterable[str],
+                   inputs: Inputs | None = None) -> list[dict]:  # fmt: skip
     """Read the catalogue and check every entry; return the entries (plain dicts, in file order).
 
+    With ``inputs``, every denominator filter must also select some rows of its table: an
+    indicator without a denominator would be published empty. (A numerator may select nothing:
+    an events table holds no row for no events; a typo in its filter is a value its column does
+    not allow, refused without the data.)
     Raises :class:`jsna.errors.DataError` naming the file, the line and the field that is wrong.
     """
     import jsonschema
@@ -98,6 +105,8 @@ def load_catalogue(path: Path | str, *, methods: Mapping[str, MethodRules], area
         for role in ("numerator", "denominator"):
             if role in entry:
                 _check_source(check, entry, role)
+                if inputs is not None and role == "denominator":
+                    _check_selects_rows(check, entry, role, inputs)
     return entries
 
 
@@ -125,10 +134,41 @@ def _check_source(check: _Checker, entry: dict, role: str) -> None:
         raise check.error(f"unknown table {spec['table']!r} (the input tables are {', '.join(SCHEMAS)})", role, "table")
     if spec["column"] not in table.column_names:
         raise check.error(f"table {table.name} has no column {spec['column']!r}", role, "column")
-    for key in spec.get("where", {}):
+    for key, values in spec.get("where", {}).items():
         if key == "age" and "age_band" not in table.column_names:
             raise check.error(f"table {table.name} has no ages", role, "where", "age")
+        if key == "age" and values.get("min", 0) > values.get("max", 200):
+            raise check.error(f"the age filter's min ({values['min']}) is above its max ({values['max']})", role, "where", "age")
         if key not in ("age", "imd_decile") and key not in table.column_names:
             raise check.error(f"table {table.name} has no column {key!r}", role, "where", key)
+        column = next((c for c in table.columns if c.name == key), None)
+        if column is not None and column.allowed is not None:
+            unknown = [v for v in values if v not in column.allowed]
+            if unknown:
+                raise check.error(f"{unknown[0]!r} is not a value of {table.name}.{key} ({', '.join(column.allowed)})", role, "where", key)
+        if column is not None and column.kind == "bool":
+            unknown = [v for v in values if not isinstance(v, bool)]
+            if unknown:
+                raise check.error(f"{unknown[0]!r} is not true or false ({table.name}.{key})", role, "where", key)
     if {"Male", "Female"} & set(entry["sex"]) and "sex" not in table.column_names:
         raise check.error(f"table {table.name} has no sex, so only Persons", "sex")
+
+
+def _check_selects_rows(check: _Checker, entry: dict, role: str, inputs: Inputs) -> None:
+    """The filter selects at least one row of its table."""
+    spec = entry[role]
+    where = spec.get("where", {})
+    df = inputs[spec["table"]]
+    mask = np.ones(len(df), dtype=bool)
+    for key, allowed in where.items():
+        if key == "age":
+            start = df["age_band"].map(AGE_START)
+            mask &= ((start >= allowed.get("min", 0)) & (start <= allowed.get("max", 200))).to_numpy()
+        elif key == "imd_decile":
+            decile = df["area_code"].map(inputs["deprivation"].set_index("area_code")["imd_decile"])
+            mask &= decile.isin(allowed).to_numpy()
+        else:
+            mask &= df[key].isin(allowed).to_numpy()
+    if not mask.any():
+        shown = ", ".join(f"{k}: {v}" for k, v in where.items()) or "none"
+        raise check.error(f"the {role} (filter: {shown}) selects no row of {spec['table']}", role, *(["where"] if where else []))

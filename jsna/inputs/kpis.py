@@ -14,6 +14,7 @@ period. Scoring is :mod:`jsna.stats.targets`; the tables the pages read are comp
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -22,7 +23,13 @@ import pandas as pd
 
 from jsna.config import ROOT
 from jsna.errors import DataError
-from jsna.inputs.periods import EXAMPLE, FREQUENCIES, is_period, quarter_parts
+from jsna.inputs.periods import (
+    EXAMPLE,
+    FREQUENCIES,
+    is_period,
+    period_order,
+    quarter_parts,
+)
 from jsna.inputs.tables import Column, Table, find_table_file, read_table
 from jsna.inputs.yamlfile import read_yaml
 from jsna.stats.spc import SpcRules
@@ -256,13 +263,14 @@ def _check_actions(
     )
 
 
-def load_kpis(folder: Path | str = DEFAULT_FOLDER) -> KPIData:
+def load_kpis(folder: Path | str = DEFAULT_FOLDER, *, release_date: datetime.date | None = None) -> KPIData:
     """Read and validate the four KPI tables in ``folder``.
 
     Raises :class:`DataError` (file, row, column, problem) at the first problem:
     first each table against its schema, then across tables (values and exceptions for KPIs
     that are not defined, periods that do not match the KPI's frequency, exceptions for a period
-    without a value, actions of an unknown directorate). Returns nothing partial.
+    without a value, actions of an unknown directorate), and, given the release's date, a
+    period ending after it. Returns nothing partial.
     """
     folder = Path(folder)
     if not folder.is_dir():
@@ -279,6 +287,9 @@ def load_kpis(folder: Path | str = DEFAULT_FOLDER) -> KPIData:
         frames[VALUES.name],
     )
     _check_actions(paths[ACTIONS.name], frames[ACTIONS.name], definitions)
+    if release_date is not None:
+        for table in (VALUES, EXCEPTIONS, ACTIONS):
+            _check_not_after(paths[table.name], frames[table.name], release_date)
     return KPIData(
         folder=folder,
         definitions=definitions,
@@ -288,6 +299,17 @@ def load_kpis(folder: Path | str = DEFAULT_FOLDER) -> KPIData:
     )
 
 
+
+
+def _check_not_after(path: Path, df: pd.DataFrame, release_date: datetime.date) -> None:
+    """No period ends after the release's date (a month is its own end; a quarter its last month)."""
+    latest = release_date.year * 12 + release_date.month - 1
+    _fail(
+        path,
+        lambda i: f"{df['period'].iloc[i]!r} ends after the release's date ({release_date}, parameters/release.yml)",
+        np.array([period_order(p)[0] > latest for p in df["period"]], bool),
+        "period",
+    )
 
 
 # ---------------------------------------------------------------------------------------------

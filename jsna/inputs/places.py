@@ -187,11 +187,12 @@ def _check_tree(document: YamlFile, registry: AreaTypes) -> None:
             raise document.error(f"area type {t.id!r} needs a parent type", *where)
         if t.parent not in registry:
             raise document.error(f"parent {t.parent!r} is not an area type of this file", *where, "parent", field=f"{t.id}.parent")
-        seen = {t.id}
-        for above in registry.above(t.id):
-            if above in seen:
+        seen, current = {t.id}, t.parent
+        while current is not None and current in registry:  # walked here, not with above(), which trusts the tree
+            if current in seen:
                 raise document.error(f"area type {t.id!r} lies within itself (parents form a loop)", *where, "parent", field=f"{t.id}.parent")
-            seen.add(above)
+            seen.add(current)
+            current = registry[current].parent
     authority = registry.with_role("authority")
     if registry[authority].parent != registry.with_role("region"):
         raise document.error("the authority's parent type must be the region", "area_types", authority, "parent", field=f"{authority}.parent")

@@ -11,6 +11,9 @@ nothing can be written) unless every table is valid.
 
 from __future__ import annotations
 
+import csv
+import io
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +22,7 @@ import pandas as pd
 
 from jsna.config import ROOT
 from jsna.errors import DataError
+from jsna.inputs.encoding import read_text
 from jsna.inputs.places import AreaTypes, load_area_types
 
 #: The 20 life-table age bands, youngest first.
@@ -52,6 +56,12 @@ class Table:
     key: tuple[str, ...]
     #: (numerator, denominator) pairs: numerator must not exceed denominator on any row.
     not_above: tuple[tuple[str, str], ...] = ()
+    #: (table, column, key): this table's counts, summed by ``key``, cannot exceed that table's
+    #: ``column`` at the same key (events within the population at risk).
+    within: tuple[str, str, tuple[str, ...]] | None = None
+    #: Columns whose every combination must be present (the table is a full grid over them;
+    #: ``area_code`` takes every area of the role the column names).
+    grid: tuple[str, ...] = ()
     description: str = ""
     column_names: tuple[str, ...] = field(init=False)
 
@@ -59,8 +69,13 @@ class Table:
         object.__setattr__(self, "column_names", tuple(c.name for c in self.columns))
 
 
+#: The largest count any table may hold: far above any local count, far below where whole
+#: numbers stop being exact in the statistics.
+MAXIMUM_COUNT = 1_000_000_000
+
+
 def _count(name: str) -> Column:
-    return Column(name, "int", minimum=0)
+    return Column(name, "int", minimum=0, maximum=MAXIMUM_COUNT)
 
 
 def _small_area() -> Column:
@@ -91,7 +106,7 @@ SCHEMAS: dict[str, Table] = {
         ),
         Table(
             "deprivation",
-            (_small_area(), Column("imd_score", "float", minimum=0), Column("imd_decile", "int", minimum=1, maximum=10)),
+            (_small_area(), Column("imd_score", "float", minimum=0, maximum=100), Column("imd_decile", "int", minimum=1, maximum=10)),
             key=("area_code",),
             description="Index of Multiple Deprivation score and national decile of each small area",
         ),
@@ -99,6 +114,7 @@ SCHEMAS: dict[str, Table] = {
             "population",
             (_small_area(), _YEAR, _SEX, _AGE, _count("population")),
             key=("area_code", "year", "sex", "age_band"),
+            grid=("area_code", "year", "sex", "age_band"),
             description="resident population",
         ),
         Table(
@@ -120,6 +136,7 @@ SCHEMAS: dict[str, Table] = {
                 _count("deaths"),
             ),
             key=("area_code", "year", "sex", "age_band", "cause", "preventable"),
+            within=("population", "population", ("area_code", "year", "sex", "age_band")),
             description="registered deaths by broad cause",
         ),
         Table(
@@ -180,6 +197,7 @@ SCHEMAS: dict[str, Table] = {
             "practice_population",
             (_practice(), _YEAR, _SEX, _AGE, _count("registered")),
             key=("area_code", "year", "sex", "age_band"),
+            grid=("area_code", "year", "sex", "age_band"),
             description="registered patients of each GP practice",
         ),
         Table(
@@ -330,17 +348,41 @@ def find_table_file(folder: Path, name: str) -> Path:
 
 
 def read_table(path: Path, table: Table) -> pd.DataFrame:
-    """Read one CSV file and check it against ``table`` (everything except area codes)."""
+    """Read one CSV file and check it against ``table`` (everything except area codes).
+
+    UTF-8 with or without a byte-order mark, Windows line endings and spaces around cells and
+    column names are all read as the plain file would be.
+    """
+    text = read_text(path).rstrip() + "\n"  # blank lines at the end are not rows
+    if not text.strip():
+        raise DataError(path, f"the file is empty; it needs a header row ({', '.join(table.column_names)}) and rows")
     try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[], encoding="utf-8")
-    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError, OSError) as error:
-        raise DataError(path, f"cannot be read as CSV: {error}") from error
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", pd.errors.ParserWarning)  # more cells in a row than in the header
+            raw = pd.read_csv(
+                io.StringIO(text), dtype=str, keep_default_na=False, na_values=[], index_col=False, skip_blank_lines=False
+            )
+    except pd.errors.ParserWarning:
+        raise _ragged_row(path, text) from None
+    except pd.errors.ParserError as error:
+        raise DataError(path, f"cannot be read as CSV: {error}", line=_parser_line(str(error))) from None
+    raw.columns = [str(c).strip() for c in raw.columns]
+    if len(raw.columns) == 1 and len(table.columns) > 1:
+        delimiter = next((d for d in (";", "\t", "|") if d in raw.columns[0]), None)
+        if delimiter is not None:
+            shown = "a tab" if delimiter == "\t" else repr(delimiter)
+            raise DataError(path, f"the columns are separated by {shown}; the tables are comma-separated (CSV)", line=1)
     missing = [c for c in table.column_names if c not in raw.columns]
     if missing:
         raise DataError(path, f"missing column(s) {missing}; the file has {list(raw.columns)}", column=missing[0])
     extra = [c for c in raw.columns if c not in table.column_names]
     if extra:
         raise DataError(path, f"unexpected column(s) {extra}; the table has {list(table.column_names)}", column=extra[0])
+    if raw.empty:
+        raise DataError(path, "the file has a header but no rows", line=2)
+    blank = raw.apply(lambda cells: cells.str.strip() == "").all(axis=1).to_numpy()
+    if blank.any():  # read as rows so that every later message names the right line
+        raise DataError(path, "the line is empty; remove it" + _others(blank), row=_first(blank) + 1)
     out = pd.DataFrame(index=raw.index)
     for column in table.columns:
         out[column.name] = _convert(path, raw[column.name].str.strip(), column)
@@ -357,6 +399,24 @@ def read_table(path: Path, table: Table) -> pd.DataFrame:
                 column=numerator,
             )
     return out
+
+
+def _ragged_row(path: Path, text: str) -> DataError:
+    """The error for the first row with more cells than the header."""
+    rows = csv.reader(io.StringIO(text))
+    expected = len(next(rows))
+    for row in rows:
+        if len(row) > expected:
+            return DataError(path, f"cannot be read as CSV: the row has {len(row)} cells where the header has {expected}", line=rows.line_num)
+    return DataError(path, f"cannot be read as CSV: a row has more cells than the header's {expected}")
+
+
+def _parser_line(message: str) -> int | None:
+    """The line pandas' parser names in its message ("Expected 4 fields in line 12, saw 5")."""
+    import re
+
+    found = re.search(r"line (\d+)", message)
+    return int(found.group(1)) if found else None
 
 
 def _first(bad: np.ndarray) -> int:
@@ -394,7 +454,7 @@ def _convert(path: Path, values: pd.Series, column: Column) -> pd.Series:
             )
         return lowered == "true"
     numbers = pd.to_numeric(values, errors="coerce")
-    bad = (~empty) & numbers.isna().to_numpy()
+    bad = (~empty) & ~np.isfinite(numbers.to_numpy(dtype=float, na_value=np.nan))
     if bad.any():
         raise DataError(
             path, f"{values.iloc[_first(bad)]!r} is not a number" + _others(bad), row=_first(bad) + 1, column=column.name
@@ -415,8 +475,9 @@ def _convert(path: Path, values: pd.Series, column: Column) -> pd.Series:
     if column.maximum is not None:
         bad = (numbers > column.maximum).to_numpy()
         if bad.any():
+            limit = f"{column.maximum:,.0f}" if float(column.maximum).is_integer() else f"{column.maximum:g}"
             raise DataError(
-                path, f"{values.iloc[_first(bad)]} is above {column.maximum:g}" + _others(bad), row=_first(bad) + 1, column=column.name
+                path, f"{values.iloc[_first(bad)]} is above {limit}, the most it can be" + _others(bad), row=_first(bad) + 1, column=column.name
             )
     return numbers.astype("int64") if column.kind == "int" and not empty.any() else numbers.astype("float64")
 
@@ -538,10 +599,12 @@ class Inputs:
         return Inputs(self.folder, {**self.tables, "geography": geography}, self.reference, self.area_types)
 
 
-def load_inputs(folder: Path | str, reference: Path | str | None = None, area_types: AreaTypes | None = None) -> Inputs:
+def load_inputs(folder: Path | str, reference: Path | str | None = None, area_types: AreaTypes | None = None, *,
+                latest_year: int | None = None) -> Inputs:  # fmt: skip
     """Read and validate every table in ``folder`` (and the comparators in ``reference``, by
     default the project's ``data/reference``) against the area types (by default those of the
-    project's ``parameters/place_types.yml``).
+    project's ``parameters/place_types.yml``); with ``latest_year`` (the release's year), no
+    table may hold a later year.
 
     Raises :class:`DataError` at the first problem; returns nothing partial.
     """
@@ -551,16 +614,26 @@ def load_inputs(folder: Path | str, reference: Path | str | None = None, area_ty
     if not folder.is_dir():
         raise DataError(folder, "data folder not found")
     tables: dict[str, pd.DataFrame] = {}
+    paths: dict[str, Path] = {}
     geography_path = find_table_file(folder, "geography")
     tables["geography"] = read_table(geography_path, SCHEMAS["geography"])
     check_geography(geography_path, tables["geography"], area_types)
     for name, table in SCHEMAS.items():
         if name == "geography":
             continue
-        path = find_table_file(folder, name)
-        df = read_table(path, table)
-        check_codes(path, df, table, tables["geography"], area_types)
+        paths[name] = find_table_file(folder, name)
+        df = read_table(paths[name], table)
+        check_codes(paths[name], df, table, tables["geography"], area_types)
         tables[name] = df
+    for name, table in SCHEMAS.items():
+        if name == "geography":
+            continue
+        if latest_year is not None:
+            _check_not_after(paths[name], tables[name], latest_year)
+        if table.grid:
+            _check_grid(paths[name], tables[name], table, tables["geography"], area_types)
+        if table.within:
+            _check_within(paths[name], tables[name], table, tables)
     _check_deprivation_coverage(folder, tables, area_types)
     reference = Path(reference) if reference is not None else ROOT / "data" / "reference"
     real = {}
@@ -569,6 +642,59 @@ def load_inputs(folder: Path | str, reference: Path | str | None = None, area_ty
         real[table.name] = read_table(path, table)
         check_codes(path, real[table.name], table, tables["geography"], area_types)
     return Inputs(folder=folder, tables=tables, reference=real, area_types=area_types)
+
+
+def _check_not_after(path: Path, df: pd.DataFrame, latest_year: int) -> None:
+    if "year" not in df:
+        return
+    late = (df["year"] > latest_year).to_numpy()
+    if late.any():
+        i = _first(late)
+        raise DataError(path, f"{df['year'].iloc[i]} is after the release's year ({latest_year}, parameters/release.yml)" + _others(late),
+                        row=i + 1, column="year")  # fmt: skip
+
+
+def _check_grid(path: Path, df: pd.DataFrame, table: Table, geography: pd.DataFrame, area_types: AreaTypes) -> None:
+    """Every combination of the grid's columns is present: the first missing one is named."""
+    levels = []
+    for name in table.grid:
+        column = next(c for c in table.columns if c.name == name)
+        if column.kind == "code":
+            types = [area_types.with_role(role) for role in column.roles]
+            levels.append(sorted(geography.loc[geography["area_type"].isin(types), "area_code"]))
+        elif column.allowed is not None:
+            levels.append(list(column.allowed))
+        else:
+            levels.append(sorted(df[name].unique().tolist()))
+    expected = pd.MultiIndex.from_product(levels, names=list(table.grid))
+    found = pd.MultiIndex.from_frame(df[list(table.grid)].astype(object))
+    missing = expected.difference(found)
+    if len(missing):
+        first = ", ".join(f"{k}={v}" for k, v in zip(table.grid, missing[0]))
+        raise DataError(path, f"no row for {first} ({len(missing)} combination(s) missing): every {', '.join(table.grid)} is needed")
+
+
+def _check_within(path: Path, df: pd.DataFrame, table: Table, tables: dict[str, pd.DataFrame]) -> None:
+    """This table's events, summed by the key, are at most the population at risk there."""
+    other, column, key = table.within
+    count = next(c.name for c in reversed(table.columns) if c.kind == "int")
+    events = df.groupby(list(key), sort=False, observed=True)[count].sum()
+    at_risk = tables[other].set_index(list(key))[column]
+    joined = events.to_frame("events").join(at_risk.rename("at_risk"), how="left")
+    bad = (joined["at_risk"].isna() & (joined["events"] > 0)) | (joined["events"] > joined["at_risk"])
+    if bad.any():
+        where = bad[bad].index[0]
+        described = ", ".join(f"{k}={v}" for k, v in zip(key, where))
+        row = joined.loc[where]
+        rows = np.flatnonzero(np.logical_and.reduce([df[k].to_numpy() == v for k, v in zip(key, where)]))
+        population = "no row" if pd.isna(row["at_risk"]) else f"{int(row['at_risk'])}"
+        raise DataError(
+            path,
+            f"{int(row['events'])} {count} for {described}, more than the {column} there in {other} ({population}); "
+            f"events cannot exceed the population at risk ({int(bad.sum())} combination(s) in all)",
+            row=int(rows[0]) + 1,
+            column=count,
+        )
 
 
 def _check_deprivation_coverage(folder: Path, tables: dict[str, pd.DataFrame], area_types: AreaTypes) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from jsna.errors import DataError
+from jsna.inputs.encoding import read_text
 
 Where = tuple[Any, ...]
 
@@ -49,14 +50,9 @@ def read_yaml(path: Path | str, *, missing_ok: bool = False) -> YamlFile:
     With ``missing_ok``, a file that does not exist reads as empty (``data`` None).
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        if missing_ok:
-            return YamlFile(path, None)
-        raise DataError(path, "file not found") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise DataError(path, f"cannot be read: {error}") from None
+    if missing_ok and not path.exists():
+        return YamlFile(path, None)
+    text = read_text(path)
     loader = yaml.SafeLoader(text)
     try:
         node = loader.get_single_node()
