@@ -6,6 +6,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
+import traceback
 from pathlib import Path
 
 from jsna.book.build import build, describe_store, load_parameters, plan_for
@@ -57,8 +59,38 @@ def main(argv: list[str] | None = None) -> int:
         print("Seconds by stage: " + ", ".join(f"{name} {seconds}" for name, seconds in figures["stages"].items()))
         return 0
     except (DataError, BuildError) as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {error}{_previous(args)}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print(f"error: interrupted{_previous(args)}", file=sys.stderr)
+        return 1
+    except Exception as error:  # a bug: say so, where, and keep the details out of the way
+        where = traceback.extract_tb(error.__traceback__)[-1]
+        report = _report(args, error)
+        print(
+            f"error: an internal error stopped the command; this is a bug, not a problem with your files "
+            f"({type(error).__name__}: {error}, at {Path(where.filename).name}:{where.lineno}). "
+            f"The details are in {report}.{_previous(args)}",
+            file=sys.stderr,
+        )
+        return 1
+
+
+def _previous(args: argparse.Namespace) -> str:
+    """What a failed build left: the last good book, untouched."""
+    out = getattr(args, "out", None)
+    if args.command == "build" and out is not None and (out / "html" / "index.html").exists():
+        return f"\nThe previous book in {out} is unchanged."
+    return ""
+
+
+def _report(args: argparse.Namespace, error: BaseException) -> Path:
+    """Write the traceback of an internal error to a file; return its path."""
+    folder = getattr(args, "out", None) or Path(tempfile.gettempdir())
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "internal-error.txt"
+    path.write_text("".join(traceback.format_exception(error)), encoding="utf-8")
+    return path
 
 
 if __name__ == "__main__":

@@ -22,6 +22,8 @@ class Settings:
     only: tuple[str, ...] = ()
     workers: int = max(1, os.cpu_count() or 1)
     progress: bool = True
+    #: Where a failed notebook is kept (a staged build keeps it beside the last good book).
+    kept_failures: Path | None = None
 
     @property
     def store(self) -> Path:
@@ -34,6 +36,11 @@ class Settings:
     @property
     def html(self) -> Path:
         return self.out / "html"
+
+    @property
+    def failed(self) -> Path:
+        """Where a notebook that failed is kept for inspection."""
+        return self.kept_failures or self.out / "failed"
 
     @property
     def area_types(self) -> Path:

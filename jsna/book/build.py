@@ -14,8 +14,11 @@ notebook and Sphinx rebuilds no page.
 
 from __future__ import annotations
 
+import os
+import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 
 import pandas as pd
 
@@ -46,6 +49,7 @@ from jsna.inputs.places import (
     load_places,
     named_geography,
 )
+from jsna.inputs.release import load_release
 from jsna.inputs.tables import (
     SCHEMAS,
     check_geography,
@@ -91,7 +95,7 @@ def inputs_key(settings: Settings) -> str:
     parameters the computation reads (area types, places, chapters, control-chart rules) and the
     package."""
     files = [p for folder in (settings.data, settings.reference, settings.kpis) for p in sorted(folder.rglob("*")) if p.is_file()]
-    files += [settings.catalogue, settings.area_types, settings.places, settings.chapters, settings.disclosure]
+    files += [settings.catalogue, settings.area_types, settings.places, settings.chapters, settings.disclosure, settings.release]
     if settings.spc_rules.exists():
         files.append(settings.spc_rules)
     return digest(code_digest(), *(f"{p.name}:{digest(p.read_bytes())}" for p in files))
@@ -108,13 +112,14 @@ def build_store(settings: Settings) -> tuple[dict[str, pd.DataFrame], Parameters
     if tables is not None:
         return tables, load_parameters(settings, tables["geography"])
     # Load inputs
+    release = load_release(settings.release)
     chapters = load_chapters(settings.chapters, settings.root)
     area_types = load_area_types(settings.area_types, chapters)
-    inputs = load_inputs(settings.data, settings.reference, area_types)
+    inputs = load_inputs(settings.data, settings.reference, area_types, latest_year=release.date.year)
     places = load_places(settings.places, inputs.geography, area_types)
     inputs = inputs.with_geography(named_geography(inputs.geography, places))
-    catalogue = load_catalogue(settings.catalogue, methods=METHODS, area_types=area_types, chapters=chapters)
-    kpis = load_kpis(settings.kpis)
+    catalogue = load_catalogue(settings.catalogue, methods=METHODS, area_types=area_types, chapters=chapters, inputs=inputs)
+    kpis = load_kpis(settings.kpis, release_date=release.date)
     rules = load_rules(settings.spc_rules)
     policy = load_policy(settings.disclosure, catalogue, METHODS)
     # Compute, check against the declarations, and save
@@ -123,8 +128,58 @@ def build_store(settings: Settings) -> tuple[dict[str, pd.DataFrame], Parameters
     return tables, Parameters(chapters, area_types, places)
 
 
+#: What a build writes under ``out``: staged together, swapped in together.
+STAGE = ".staging"
+
+
 def build(settings: Settings) -> dict:
-    """The whole build; returns figures for the log and the benchmark (seconds per stage)."""
+    """The whole build, atomically; returns figures for the log and the benchmark.
+
+    Everything is built in ``<out>/.staging``, a copy of the last build (so unchanged
+    notebooks and pages are reused), and swapped in only when every stage has succeeded:
+    whatever fails (an input, the store, the disclosure audit, a notebook, Sphinx, the
+    downloads), the last good store, site and downloads are left exactly as they were.
+    """
+    staging = settings.out / STAGE
+    _stage(settings.out, staging)
+    staged = replace(settings, out=staging, kept_failures=settings.out / "failed")
+    try:
+        figures = _build(staged)
+    finally:
+        if not (staging / ".complete").exists():
+            shutil.rmtree(staging, ignore_errors=True)
+    _swap(staging, settings.out)
+    figures["html"] = str(settings.html / "index.html")
+    return figures
+
+
+def _stage(out: Path, staging: Path) -> None:
+    """A fresh staging folder holding a copy of the last build."""
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    if out.is_dir():
+        for path in sorted(out.iterdir()):
+            if path.is_dir() and not path.name.startswith(".") and path.name != "failed":
+                shutil.copytree(path, staging / path.name, symlinks=True)
+
+
+def _swap(staging: Path, out: Path) -> None:
+    """Put every staged folder in place of the last build's (renames), then drop the old ones."""
+    previous = out / ".previous"
+    shutil.rmtree(previous, ignore_errors=True)
+    previous.mkdir()
+    for path in sorted(staging.iterdir()):
+        if not path.is_dir():
+            continue
+        if (out / path.name).exists():
+            os.replace(out / path.name, previous / path.name)
+        os.replace(path, out / path.name)
+    shutil.rmtree(previous, ignore_errors=True)
+    shutil.rmtree(staging, ignore_errors=True)
+
+
+def _build(settings: Settings) -> dict:
+    """Every stage, in ``settings.out`` (the staging folder)."""
     started = time.perf_counter()
     stages: dict[str, float] = {}
 
@@ -149,7 +204,7 @@ def build(settings: Settings) -> dict:
     counts["disclosure"] = disclosure_line(tables, found, policy)
     counts["seconds"] = round(time.perf_counter() - started, 2)
     counts["stages"] = stages
-    counts["html"] = str(settings.html / "index.html")
+    (settings.out / ".complete").touch()
     return counts
 
 

@@ -142,8 +142,7 @@ def execute_plan(settings: Settings, plan: Plan) -> dict[str, int]:
         return counts
     from tqdm import tqdm
 
-    failed = settings.out / "failed"
-    args = (str(settings.root), str(settings.book), str(failed))
+    args = (str(settings.root), str(settings.book), str(settings.failed))
     bar = tqdm(total=len(todo), desc="Executing notebooks", unit="nb", disable=not settings.progress, file=sys.stderr)
     with ProcessPoolExecutor(max_workers=min(settings.workers, len(todo))) as pool:
         pending = {pool.submit(execute_job, job, *args, key) for job, key in todo}

@@ -90,7 +90,12 @@ def disclosure_line(tables: dict[str, pd.DataFrame], found: disclosure.Audit, po
     """The build's one line on disclosure control."""
     summary = tables["disclosure_summary"]
     rule, protect, cells = (int(summary[c].sum()) for c in ("withheld_by_rule", "withheld_to_protect", "cells"))
-    narrowest = "no count withheld" if not len(found.ranges) else f"the narrowest range is {found.narrowest:g} values"
+    if not len(found.ranges):
+        narrowest = "no count withheld"
+    elif np.isinf(found.narrowest):
+        narrowest = "no withheld count has an upper bound"
+    else:
+        narrowest = f"the narrowest range is {found.narrowest:g} values"
     share = 100 * (rule + protect) / cells if cells else 0.0
     return (f"Disclosure: {rule} counts withheld by the rule, {protect} to protect them ({share:.1f}% of {cells:,} covered counts); "
             f"audit of the published store: {narrowest} (the policy needs {policy.protection}).")
