@@ -6,13 +6,15 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 DATA   ?= data/demo
+PARAMETERS ?= parameters
+FINGERTIPS ?= data/fingertips
 OUT    ?= _build
 PYTEST_ARGS ?=
 
 .PHONY: book test test-fast plan store-describe demo-data clean chromium
 
 book: $(VENV)/.installed node_modules/.installed
-	$(PY) -m jsna build --data $(DATA) --out $(OUT)
+	$(PY) -m jsna build --data $(DATA) --parameters $(PARAMETERS) --fingertips $(FINGERTIPS) --out $(OUT)
 
 test: $(VENV)/.installed node_modules/.installed chromium
 	$(PY) -m pytest $(PYTEST_ARGS)
@@ -23,7 +25,7 @@ test-fast: $(VENV)/.installed
 	$(PY) -m pytest -n 2 -m "not slow and not smoke and not browser" $(PYTEST_ARGS)
 
 plan: $(VENV)/.installed
-	$(PY) -m jsna plan --data $(DATA)
+	$(PY) -m jsna plan --data $(DATA) --parameters $(PARAMETERS)
 
 # What the store holds: every table, its key, producer, download and columns.
 store-describe: $(VENV)/.installed

@@ -1,9 +1,11 @@
-"""Command line: ``python -m jsna build``, ``python -m jsna plan --json`` and
-``python -m jsna store describe``."""
+"""Command line: ``python -m jsna build``, ``python -m jsna plan --json``,
+``python -m jsna store describe``, ``python -m jsna parameters --kit KIT --out DIR`` and
+``python -m jsna fingertips FILE...``."""
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import sys
 import tempfile
@@ -13,6 +15,8 @@ from pathlib import Path
 from jsna.book.build import build, describe_store, load_parameters, plan_for
 from jsna.config import ROOT, Settings
 from jsna.errors import BuildError, DataError
+from jsna.inputs.fingertips import find_exports, read_exports
+from jsna.inputs.kit import load_kit, write_kit_parameters
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -27,13 +31,36 @@ def main(argv: list[str] | None = None) -> int:
     build_parser = sub.choices["build"]
     build_parser.add_argument("--kpis", type=Path, default=ROOT / "data" / "kpi", help="folder of KPI tables (default: data/kpi)")
     build_parser.add_argument("--catalogue", type=Path, default=ROOT / "data" / "indicators.yml", help="indicator catalogue (default: data/indicators.yml)")
+    build_parser.add_argument("--fingertips", type=Path, default=None, metavar="DIR",
+                              help="folder of OHID Fingertips extracts (default: data/fingertips)")  # fmt: skip
     build_parser.add_argument("--out", type=Path, default=ROOT / "_build", help="build folder (site in OUT/html)")
     build_parser.add_argument("--workers", type=int, default=None, help="notebooks executed at once (default: cores)")
     build_parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     store_parser = sub.add_parser("store", help="what the store holds")
     store_parser.add_argument("action", choices=["describe"], help="describe: print every declared table, its key and columns")
+    kit_parser = sub.add_parser("parameters", help="write the parameters of a book for a geography kit")
+    kit_parser.add_argument("--kit", type=Path, required=True, help="a geography kit folder (data/README.md, Geography kits)")
+    kit_parser.add_argument("--out", type=Path, required=True, help="the folder to write place_types.yml, places.yml, release.yml... into")
+    kit_parser.add_argument("--real", action="store_true", help="the data are real, not the generator's synthetic events")
+    fingertips_parser = sub.add_parser("fingertips", help="check and summarise Fingertips CSV exports (builds nothing)")
+    fingertips_parser.add_argument("files", nargs="+", type=Path, metavar="FILE", help="Fingertips CSV exports, or folders of them")
+    fingertips_parser.add_argument("--extracted", type=_date, default=None, metavar="YYYY-MM-DD",
+                                   help="extraction date of files whose name has none")  # fmt: skip
     args = parser.parse_args(argv)
     try:
+        if args.command == "fingertips":
+            files = []
+            for path in args.files:
+                found = find_exports(path) if path.is_dir() else [path]
+                if not found:
+                    raise DataError(path, "no Fingertips exports (*.csv, *.csv.gz) in this folder")
+                files += found
+            print(read_exports(files, args.extracted).summary())
+            return 0
+        if args.command == "parameters":
+            written = write_kit_parameters(load_kit(args.kit), args.out, synthetic=not args.real)
+            print(f"Wrote {', '.join(written)} in {args.out}")
+            return 0
         if args.command == "store":
             print(describe_store())
             return 0
@@ -49,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings(
             data=args.data.resolve(), kpis=args.kpis.resolve(), catalogue=args.catalogue.resolve(), parameters=args.parameters.resolve(),
             out=args.out.resolve(), only=tuple(args.places), progress=not args.no_progress, **({"workers": args.workers} if args.workers else {}),
+            **({"fingertips": _folder(args.fingertips)} if args.fingertips else {}),
         )  # fmt: skip
         figures = build(settings)
         print(
@@ -74,6 +102,21 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
+
+
+def _folder(path: Path) -> Path:
+    """A folder named on the command line, which must exist (a default folder may not)."""
+    if not path.is_dir():
+        raise DataError(path, "folder not found")
+    return path.resolve()
+
+
+def _date(text: str) -> str:
+    """An ISO date argument (``--extracted 2024-03-05``)."""
+    try:
+        return datetime.date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date written YYYY-MM-DD") from None
 
 
 def _previous(args: argparse.Namespace) -> str:

@@ -17,6 +17,9 @@ class Settings:
     reference: Path = ROOT / "data" / "reference"
     catalogue: Path = ROOT / "data" / "indicators.yml"
     kpis: Path = ROOT / "data" / "kpi"
+    #: OHID Fingertips extracts (CSV exports) the catalogue's ``fingertips_id`` entries read; a
+    #: folder that does not exist holds none.
+    fingertips: Path = ROOT / "data" / "fingertips"
     parameters: Path = ROOT / "parameters"
     out: Path = ROOT / "_build"
     only: tuple[str, ...] = ()

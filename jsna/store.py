@@ -168,7 +168,7 @@ TABLES: dict[str, StoreTable] = {
                 ("england_value", "float", "England's published value for the period"),
                 ("compared_to_england", "str", "Fingertips comparison with England: Better, Similar, Worse, Higher, Lower, Not compared"),
                 ("parent_value", "float", "the value of the area it lies in"), ("compared_to_parent", "str", "comparison with that area"),
-                ("borough_value", "float", "the authority's value"), ("compared_to_borough", "str", "comparison with the authority"),
+                ("authority_value", "float", "the authority's value"), ("compared_to_authority", "str", "comparison with the authority"),
                 ("region_value", "float", "the region's published value"),
                 ("recent_trend", "str", "Fingertips recent trend of the five periods to this one, on the rows summaries show; empty otherwise"),
                 "note",
@@ -688,6 +688,12 @@ class Store:
 
     def area_type(self, code: str) -> str:
         return str(self.place(code)["area_type"])
+
+    @cached_property
+    def the_authority(self) -> str:
+        """How a sentence names the authority: "the borough" (its type's ``described_as``)."""
+        row = self.area_types.loc[self.type_of_role("authority")]
+        return str(row["described_as"] or f"the {row['singular']}")
 
     def is_authority(self, code: str) -> bool:
         return self.area_type(code) == self.type_of_role("authority")

@@ -31,6 +31,9 @@ harder test of disclosure control; never written to ``data/demo``).
 from __future__ import annotations
 
 import argparse
+import json
+import re
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,17 +43,21 @@ import pandas as pd
 from scipy.optimize import brentq, fsolve
 from scipy.special import expit
 
+from jsna.errors import DataError
+from jsna.inputs.kit import Kit, load_kit, type_ids
+
 # ---------------------------------------------------------------------------------------------
 # Fixed structure
 # ---------------------------------------------------------------------------------------------
 SEED = 20230125
 #: Which Poisson draw of deaths the demonstration uses. The expected deaths hit the published
 #: life expectancy and slope index of inequality exactly, but any one draw scatters around them
-#: (the SII's standard error is about 0.6 years). Draw 19 of the first 60 lands nearest the
-#: published 2018-20 SIIs and 2020 life expectancies (chosen by that search, stated here): the
+#: (the SII's standard error is about 0.6 years). On the real geography, draw 46 of the first 60
+#: is the one whose 2018-20 SIIs at birth both land within 0.15 years of the published ones, and
+#: its life expectancies within 0.3 (chosen by that search, stated here): the
 #: inequalities chapter can then be read against the real Dudley figures. Draw 0 is the
 #: ``mortality`` stream itself.
-MORTALITY_DRAW = 19
+MORTALITY_DRAW = 46
 YEARS = np.arange(2013, 2023)
 SEXES = ("Male", "Female")
 AGE_BANDS = ("0", "1-4") + tuple(f"{a}-{a + 4}" for a in range(5, 90, 5)) + ("90+",)
@@ -73,85 +80,17 @@ ESP2013 = np.array(
     dtype=float,
 )
 
-COUNTRY = ("E92000001", "England")
-REGION = ("E12000005", "West Midlands")
-BOROUGH = ("E08000027", "Dudley")
-
-#: Townships and their wards (Dudley's partnership structure), with an invented centre (km) used
-#: only to place small areas and practices, and a deprivation level per ward (0 = least deprived,
-#: 1 = most) that clusters deprivation plausibly.
-TOWNSHIPS = {
-    "Brierley Hill": (
-        (-3.0, 3.0),
-        {
-            "Brierley Hill": 0.72,
-            "Brockmoor and Pensnett": 0.86,
-            "Kingswinford North and Wall Heath": 0.26,
-            "Kingswinford South": 0.12,
-            "Wordsley": 0.34,
-        },
-    ),
-    "Dudley": (
-        (2.0, 3.5),
-        {
-            "Castle and Priory": 0.96,
-            "St James's": 0.76,
-            "St Thomas's": 0.92,
-            "Netherton, Woodside and St Andrews": 0.80,
-            "Quarry Bank and Dudley Wood": 0.64,
-        },
-    ),
-    "Halesowen": (
-        (4.0, -3.5),
-        {
-            "Belle Vale": 0.46,
-            "Halesowen North": 0.60,
-            "Halesowen South": 0.30,
-            "Hayley Green and Cradley South": 0.17,
-        },
-    ),
-    "North Dudley": (
-        (1.0, 8.5),
-        {
-            "Coseley East": 0.73,
-            "Gornal": 0.40,
-            "Sedgley": 0.20,
-            "Upper Gornal and Woodsetton": 0.62,
-        },
-    ),
-    "Stourbridge": (
-        (-3.0, -3.0),
-        {
-            "Amblecote": 0.45,
-            "Cradley and Wollescote": 0.56,
-            "Lye and Stourbridge North": 0.82,
-            "Norton": 0.10,
-            "Pedmore and Stourbridge East": 0.07,
-            "Wollaston and Stourbridge Town": 0.30,
-        },
-    ),
-}
-N_SMALL_AREAS = 192
-N_PRACTICES = 43
-#: Practices per network, in the order the networks are numbered.
-PCN_SIZES = (8, 7, 7, 7, 7, 7)
-PCN_LABELS = ("North", "North East", "South East", "South", "South West", "North West")
-#: IMD 2019 LSOA score at which each national decile starts (approximate), decile 1 first.
-IMD_DECILE_FLOOR = np.array([45.0, 34.2, 27.7, 22.7, 18.6, 15.1, 12.1, 9.4, 6.8, 0.5])
-IMD_DECILE_CEILING = np.array([75.0, 45.0, 34.2, 27.7, 22.7, 18.6, 15.1, 12.1, 9.4, 6.8])
+#: The geography kit the demonstration data are made on (data/README.md, "Geography kits").
+DEFAULT_KIT = Path(__file__).resolve().parent.parent / "data" / "kits" / "dudley"
 
 # ---------------------------------------------------------------------------------------------
 # Calibration targets (real Dudley figures) and their sources. "Census": ONS Census 2021;
 # "Fingertips": OHID Fingertips, extract 29/09/2022; both as quoted in the Dudley scrutiny
 # papers of 25 January 2023 (data/reference/). "Typical": a plausible level, not published there.
 # ---------------------------------------------------------------------------------------------
-POPULATION_2021_TARGET = 323_500  # Census
-UNDER_15_SHARE_TARGET = 0.18  # Census
-AGED_65_PLUS_SHARE_TARGET = 0.20  # Census
-REGISTERED_2022_TARGET = 331_000  # DIHC 2022 (population profile): 43 practices, 6 PCNs
-#: Share of the small areas in each national IMD decile: deciles 1-2 hold a quarter of the
-#: areas and so about a quarter of residents (typical).
-DECILE_SHARE = np.array([0.12, 0.13, 0.12, 0.11, 0.10, 0.10, 0.09, 0.09, 0.08, 0.06])
+#: Census 2021: the population the absolute targets below refer to; another kit's targets scale
+#: with its population (:func:`population_scale`).
+POPULATION_2021_TARGET = 323_500
 
 LE_BIRTH_2020_TARGET = {"Male": 77.84, "Female": 81.84}  # Fingertips, 2020
 LE_65_2020_TARGET = {"Male": 17.48, "Female": 20.37}  # Fingertips, 2020
@@ -193,23 +132,16 @@ SURVEY_2013 = {"smoking": 20.0, "inactivity": 31.0}  # start of the synthetic tr
 # ---------------------------------------------------------------------------------------------
 # Modelling assumptions (invented, plausible)
 # ---------------------------------------------------------------------------------------------
-#: Borough age profile in 2021 (% of persons, before scaling to the three Census shares).
-AGE_PROFILE_2021 = np.array(
-    [1.1, 4.5, 6.0, 6.2, 5.6, 5.3, 5.9, 6.3, 6.2, 5.9, 6.3, 6.9, 6.9, 6.2, 5.5, 5.6, 4.0, 2.7, 1.7, 0.8]
-)
-#: Share of each age band that is male.
+#: Share of each age band that is male (England-like): splits a kit's persons by sex.
 MALE_SHARE = np.array(
     [0.512, 0.512, 0.512, 0.512, 0.515, 0.505, 0.500, 0.495, 0.495, 0.495, 0.495, 0.493, 0.493, 0.490, 0.485, 0.475,
      0.460, 0.430, 0.380, 0.290]
 )
-#: Annual growth of each age band, used to project back from 2021 and on to 2022 (ageing).
+#: Annual growth of each age band, used to project a kit's population to the years it lacks (ageing).
 AGE_GROWTH = np.array(
     [-0.012, -0.008, 0.004, 0.012, 0.002, -0.010, 0.002, 0.010, 0.006, -0.016, -0.014, 0.008, 0.016, 0.008, -0.006,
      0.022, 0.012, 0.008, 0.016, 0.026]
 )
-#: How strongly deprivation makes an area younger (log-scale tilt per unit of rank).
-YOUTH_TILT = 0.7
-
 #: Mortality per person-year, England-like shape (bands 1-4 .. 90+; band 0 comes from births).
 MORTALITY_BASE = {
     "Male": np.array([0, 12, 7, 9, 28, 45, 55, 75, 105, 155, 235, 350, 540, 850, 1350, 2150, 3600, 6300, 11500, 24000]) / 1e5,
@@ -284,10 +216,9 @@ OBESE_GRADIENT = 0.45  # log-odds of obese among excess weight, per unit of rank
 CHILD_WEIGHT_TREND = {"Reception": 0.0, "Year 6": 0.012}
 CHILD_WEIGHT_2021 = {"Reception": 0.15, "Year 6": 0.18}
 
-#: GP registration: distance decay (km), practice size spread, age tilt of practice lists,
-#: smallest share kept, extra registrations by age (list inflation: moved-away young adults).
+#: GP registration: distance decay (km), age tilt of practice lists, smallest share kept,
+#: extra registrations by age (list inflation: moved-away young adults).
 CATCHMENT_KM = 1.0
-PRACTICE_SIZE_SD = 0.5
 PRACTICE_AGE_TILT_SD = 0.25
 MIN_REGISTRATION_SHARE = 0.02
 LIST_INFLATION_AGE = np.where((AGE_START >= 20) & (AGE_START < 35), 1.05, 1.0)
@@ -369,8 +300,8 @@ MMR_GRADIENT = -0.9
 UNDER_18_CONCEPTIONS_2020_TARGET = 20.0  # per 1,000 females aged 15-17, calendar 2020 (typical)
 UNDER_18_CONCEPTIONS_TREND = -0.06  # log rate per year
 UNDER_18_CONCEPTIONS_GRADIENT = 1.8
-LOW_INCOME_2021_TARGET = 0.25  # children under 16 in relative low income, 2020/21: 15,464 (DWP)
-LOW_INCOME_2021_CHILDREN = 15_464
+LOW_INCOME_2021_TARGET = 0.25  # children under 16 in relative low income, 2020/21 (DWP: 1 in 4)
+LOW_INCOME_2021_CHILDREN = 15_464  # DWP, 2020/21; scaled by population_scale for another kit
 LOW_INCOME_BY_YEAR = {2013: 0.19, 2014: 0.19, 2015: 0.195, 2016: 0.21, 2017: 0.22, 2018: 0.235, 2019: 0.25,
                       2020: 0.265, 2021: 0.25, 2022: 0.255}  # relative to the 2021 target, then scaled
 LOW_INCOME_GRADIENT = 3.0
@@ -435,18 +366,17 @@ def slope_index(values: np.ndarray, population: np.ndarray) -> float:
 
 
 # ---------------------------------------------------------------------------------------------
-# The borough
+# The borough: its real geography, deprivation, population and practices, from a geography kit
 # ---------------------------------------------------------------------------------------------
 @dataclass
 class SmallAreas:
     """Internal description of the small areas (index order = code order)."""
 
     code: np.ndarray
-    ward: np.ndarray  # index into the ward list
-    township: np.ndarray  # index into the township list
-    xy: np.ndarray  # invented coordinates, km
-    latent: np.ndarray  # latent deprivation, used only to rank
-    rank: np.ndarray  # deprivation rank in (0, 1), 1 = most deprived
+    ward: np.ndarray  # index into the kit's wards
+    locality: np.ndarray  # index into the kit's localities (-1 without)
+    xy: np.ndarray  # coordinates, km: the boundary's centroid, or an invented layout without boundaries
+    rank: np.ndarray  # deprivation rank in (0, 1) by IMD score, 1 = most deprived
 
 
 def streams(seed: int) -> dict[str, np.random.Generator]:
@@ -460,99 +390,108 @@ def streams(seed: int) -> dict[str, np.random.Generator]:
     return {name: np.random.default_rng(child) for name, child in zip(names, children)}
 
 
-def make_geography(rng: np.random.Generator) -> tuple[pd.DataFrame, SmallAreas]:
-    """Country, region, borough, townships, wards and small areas (practices are added later)."""
-    rows = [(COUNTRY[0], COUNTRY[1], "country", ""), (REGION[0], REGION[1], "region", COUNTRY[0]),
-            (BOROUGH[0], BOROUGH[1], "borough", REGION[0])]
-    ward_names, ward_level, ward_township, ward_xy = [], [], [], []
-    for t, (township, (centre, wards)) in enumerate(TOWNSHIPS.items()):
-        rows.append((f"XT{t + 1:07d}", township, "township", BOROUGH[0]))
-        angles = np.linspace(0, 2 * np.pi, len(wards), endpoint=False) + rng.uniform(0, 2 * np.pi)
-        for w, (ward, level) in enumerate(wards.items()):
-            ward_names.append(ward)
-            ward_level.append(level)
-            ward_township.append(t)
-            ward_xy.append(np.array(centre) + 1.8 * np.array([np.cos(angles[w]), np.sin(angles[w])]))
-    for w, ward in enumerate(ward_names):
-        rows.append((f"XW{w + 1:07d}", ward, "ward", f"XT{ward_township[w] + 1:07d}"))
-
-    # Small areas per ward: 8 on average, 7 to 9.
-    per_ward = np.full(len(ward_names), N_SMALL_AREAS // len(ward_names))
-    extra = rng.permutation(len(ward_names))
-    per_ward[extra[:6]] += 1
-    per_ward[extra[6:12]] -= 1
-    ward_of_area = np.repeat(np.arange(len(ward_names)), per_ward)
-    n = len(ward_of_area)
-    code = np.array([f"XS{i + 1:07d}" for i in range(n)])
-    number = np.concatenate([np.arange(1, k + 1) for k in per_ward])
-    for i in range(n):
-        w = ward_of_area[i]
-        rows.append((code[i], f"{ward_names[w]} {number[i]:03d}", "small_area", f"XW{w + 1:07d}"))
-
-    xy = np.array(ward_xy)[ward_of_area] + rng.normal(0, 0.6, size=(n, 2))
-    latent = np.array(ward_level)[ward_of_area] + rng.normal(0, 0.2, size=n)
-    order = np.argsort(np.argsort(latent))
-    rank = (order + 0.5) / n
-    areas = SmallAreas(code, ward_of_area, np.array(ward_township)[ward_of_area], xy, latent, rank)
-    geography = pd.DataFrame(rows, columns=["area_code", "area_name", "area_type", "parent_code"])
-    return geography, areas
+def make_geography(rng: np.random.Generator, kit: Kit) -> tuple[pd.DataFrame, SmallAreas]:
+    """Country, region, authority, localities, wards and small areas, as the kit has them
+    (practices are added by :func:`make_practices`)."""
+    types = type_ids(kit)
+    authority = kit.authority.code
+    rows = [(kit.country.code, kit.country.name, "country", ""), (kit.region.code, kit.region.name, "region", kit.country.code),
+            (authority, kit.authority.name, types["authority"], kit.region.code)]  # fmt: skip
+    rows += [(row.code, row.name, types["locality"], authority) for row in kit.localities.itertuples()]
+    rows += [(row.code, row.name, "ward", row.locality_code or authority) for row in kit.wards.itertuples()]
+    rows += [(row.code, row.name, "small_area", row.ward_code) for row in kit.small_areas.itertuples()]
+    ward = kit.small_areas["ward_code"].map({code: i for i, code in enumerate(kit.wards["code"])}).to_numpy()
+    localities = {code: i for i, code in enumerate(kit.localities["code"])}
+    locality = kit.wards["locality_code"].map(lambda c: localities.get(c, -1)).to_numpy()[ward]
+    score = kit.deprivation.set_index("code")["imd_score"].reindex(kit.small_areas["code"]).to_numpy()
+    rank = (np.argsort(np.argsort(score, kind="stable"), kind="stable") + 0.5) / len(score)
+    xy = centroids(kit) if "small_areas" in kit.boundaries else invented_layout(rng, ward)
+    areas = SmallAreas(kit.small_areas["code"].to_numpy(), ward, locality, xy, rank)
+    return pd.DataFrame(rows, columns=["area_code", "area_name", "area_type", "parent_code"]), areas
 
 
-def make_deprivation(rng: np.random.Generator, areas: SmallAreas) -> pd.DataFrame:
-    """IMD score and national decile: the latent deprivation ranks areas onto a national-like scale."""
-    n = len(areas.code)
-    counts = np.floor(DECILE_SHARE * n).astype(int)
-    counts[np.argsort(-(DECILE_SHARE * n - counts))[: n - counts.sum()]] += 1
-    decile = np.repeat(np.arange(1, 11), counts)  # most deprived first
-    # Within each decile, scores spread between its floor and ceiling, ordered by latent deprivation.
-    score = np.empty(n)
-    start = 0
-    for d, k in enumerate(counts):
-        position = np.sort(rng.uniform(0, 1, k))[::-1]
-        score[start : start + k] = IMD_DECILE_FLOOR[d] + position * (IMD_DECILE_CEILING[d] - IMD_DECILE_FLOOR[d])
-        start += k
-    by_deprivation = np.argsort(-areas.latent)  # most deprived first
-    imd_score = np.empty(n)
-    imd_decile = np.empty(n, dtype=int)
-    imd_score[by_deprivation] = score
-    imd_decile[by_deprivation] = decile
-    return pd.DataFrame({"area_code": areas.code, "imd_score": np.round(imd_score, 3), "imd_decile": imd_decile})
+def centroids(kit: Kit) -> np.ndarray:
+    """Each small area's centroid (the area-weighted mean of its polygons), in km from the first."""
+    path, code = kit.boundaries["small_areas"]
+    found = {}
+    for feature in json.loads(path.read_text(encoding="utf-8"))["features"]:
+        geometry = feature["geometry"]
+        polygons = geometry["coordinates"] if geometry["type"] == "MultiPolygon" else [geometry["coordinates"]]
+        weights, points = [], []
+        for polygon in polygons:
+            ring = np.asarray(polygon[0], dtype=float)
+            x, y = ring[:, 0], ring[:, 1]
+            cross = x[:-1] * y[1:] - x[1:] * y[:-1]
+            area = cross.sum() / 2
+            weights.append(abs(area))
+            points.append([np.sum((x[:-1] + x[1:]) * cross) / (6 * area), np.sum((y[:-1] + y[1:]) * cross) / (6 * area)])
+        found[str(feature["properties"][code])] = np.average(points, axis=0, weights=weights)
+    lonlat = np.array([found[c] for c in kit.small_areas["code"]])
+    origin = lonlat.mean(axis=0)
+    return (lonlat - origin) * np.array([111.32 * np.cos(np.radians(origin[1])), 110.57])
 
 
-def make_population(rng: np.random.Generator, areas: SmallAreas) -> np.ndarray:
+def invented_layout(rng: np.random.Generator, ward: np.ndarray) -> np.ndarray:
+    """Without boundaries: wards on a grid 2 km apart, their small areas scattered around them."""
+    n_wards = ward.max() + 1
+    side = int(np.ceil(np.sqrt(n_wards)))
+    grid = 2.0 * np.stack([np.arange(n_wards) % side, np.arange(n_wards) // side], axis=1).astype(float)
+    return grid[ward] + rng.normal(0, 0.6, size=(len(ward), 2))
+
+
+def make_deprivation(kit: Kit) -> pd.DataFrame:
+    """The kit's real IMD score and national decile of each small area."""
+    return kit.deprivation.rename(columns={"code": "area_code"})[["area_code", "imd_score", "imd_decile"]]
+
+
+def make_population(rng: np.random.Generator, kit: Kit, areas: SmallAreas) -> np.ndarray:
     """Residents by small area, year, sex and age band (array [area, year, sex, age]).
 
-    2021 matches the Census total and age shares; areas are younger the more deprived they
-    are; other years are projected with age-specific growth (ageing) and an area trend.
+    The kit's years are its published figures. Where the kit counts persons, each band is split
+    by sex with MALE_SHARE; a year between two published years is interpolated (log-linearly,
+    each area, sex and band), and a year outside them projected from the nearest with each
+    band's growth (AGE_GROWTH) and a small area trend. Modelled figures are rounded to people.
     """
+    published = kit.population
+    years = sorted(published["year"].unique())
+    sexes = ("Male", "Female")
+    table = published.pivot_table(index=["code", "year"], columns=["sex", "age_band"], values="population", aggfunc="sum")
+    known = np.empty((len(areas.code), len(years), 2, len(AGE_BANDS)))
+    for y, year in enumerate(years):
+        rows = table.xs(year, level="year").reindex(areas.code)
+        if "Persons" in rows.columns.get_level_values("sex"):
+            persons = rows["Persons"][list(AGE_BANDS)].to_numpy()
+            known[:, y, 0] = np.rint(persons * MALE_SHARE)
+            known[:, y, 1] = persons - known[:, y, 0]
+        else:
+            for s, sex in enumerate(sexes):
+                known[:, y, s] = rows[sex][list(AGE_BANDS)].to_numpy()
+    known = np.rint(known)
     n = len(areas.code)
-    profile = AGE_PROFILE_2021.copy()
-    for group, share in ((AGE_START < 15, UNDER_15_SHARE_TARGET), (AGE_START >= 65, AGED_65_PLUS_SHARE_TARGET)):
-        profile[group] *= share / profile[group].sum()
-    middle = (AGE_START >= 15) & (AGE_START < 65)
-    profile[middle] *= (1 - UNDER_15_SHARE_TARGET - AGED_65_PLUS_SHARE_TARGET) / profile[middle].sum()
-    borough = POPULATION_2021_TARGET * np.stack([profile * MALE_SHARE, profile * (1 - MALE_SHARE)])  # [sex, age]
-
-    totals = np.clip(rng.lognormal(np.log(POPULATION_2021_TARGET / n), 0.17, n), 1250, 2650)
-    for _ in range(20):
-        totals = np.clip(totals * POPULATION_2021_TARGET / totals.sum(), 1250, 2650)
-
-    youth = np.select([AGE_START < 15, AGE_START < 35, AGE_START < 55, AGE_START < 65], [1.0, 0.5, 0.0, -0.5], -1.0)
-    tilt = np.exp(YOUTH_TILT * np.outer(areas.rank - 0.5, youth))  # [area, age]
-    expected = totals[:, None, None] * tilt[:, None, :] * rng.lognormal(0, 0.06, size=(n, 2, 20))
-    for _ in range(50):  # iterative proportional fitting to area totals and borough age-sex totals
-        expected *= (borough / expected.sum(axis=0))[None]
-        expected *= (totals / expected.sum(axis=(1, 2)))[:, None, None]
-
     area_trend = np.clip(rng.normal(0.0, 0.004, n), -0.009, 0.009)
-    years = YEARS - 2021
-    growth = np.exp(years[None, :, None, None] * (AGE_GROWTH[None, None, None, :] + area_trend[:, None, None, None]))
-    noise = rng.lognormal(0, 0.02, size=(n, len(YEARS), 2, 20))
-    population = np.rint(expected[:, None] * growth * noise).astype(np.int64)
-    per_area = population.sum(axis=(2, 3))
-    if per_area.min() < 1000 or per_area.max() > 3000:
-        raise RuntimeError(f"small-area populations {per_area.min()}-{per_area.max()} outside 1,000-3,000")
-    return population
+    population = np.empty((n, len(YEARS), 2, len(AGE_BANDS)))
+    for t, year in enumerate(YEARS):
+        if year in years:
+            population[:, t] = known[:, years.index(year)]
+            continue
+        before = [y for y in years if y < year]
+        after = [y for y in years if y > year]
+        if before and after:
+            a, b = years.index(before[-1]), years.index(after[0])
+            w = (year - before[-1]) / (after[0] - before[-1])
+            population[:, t] = np.exp((1 - w) * np.log(known[:, a] + 0.5) + w * np.log(known[:, b] + 0.5)) - 0.5
+        else:
+            nearest = years.index(before[-1] if before else after[0])
+            gap = year - years[nearest]
+            growth = np.exp(gap * (AGE_GROWTH[None, None, :] + area_trend[:, None, None]))
+            population[:, t] = known[:, nearest] * growth * rng.lognormal(0, 0.01, size=(n, 2, len(AGE_BANDS)))
+    return np.maximum(np.rint(population), 0).astype(np.int64)
+
+
+def population_scale(population: np.ndarray) -> float:
+    """The kit's 2021 population relative to Dudley's (Census 2021): absolute targets (children
+    in low income, emergency cancer admissions, reablement) scale with it."""
+    return float(population[:, _year_index(2021)].sum()) / POPULATION_2021_TARGET
 
 
 def make_births(rng: np.random.Generator, population: np.ndarray, areas: SmallAreas) -> tuple[pd.DataFrame, np.ndarray]:
@@ -806,24 +745,45 @@ class Practices:
     rank: np.ndarray  # registration-weighted deprivation rank of each practice's patients
 
 
-def make_practices(rng, population, areas) -> tuple[pd.DataFrame, Practices]:
-    """43 practices in 6 networks; each draws patients from nearby small areas across ward lines."""
-    n = len(areas.code)
-    weight_2021 = population[:, _year_index(2021)].sum(axis=(1, 2)).astype(float)
-    host = rng.choice(n, size=N_PRACTICES, replace=False, p=weight_2021 / weight_2021.sum())
-    xy = areas.xy[host] + rng.normal(0, 0.2, size=(N_PRACTICES, 2))
-    size = rng.lognormal(0, PRACTICE_SIZE_SD, N_PRACTICES)
-    tilt = rng.normal(0, PRACTICE_AGE_TILT_SD, N_PRACTICES)
+#: Words a network's name shares with wards and localities that say nothing about where it is.
+PLACE_STOP_WORDS = {"pcn", "and", "the", "of", "primary", "care", "network", "north", "south", "east", "west", "central", "health"}
 
-    # Networks: angular sectors around the borough centre, starting at north, clockwise.
-    centre = areas.xy.mean(axis=0)
-    bearing = np.degrees(np.arctan2(xy[:, 0] - centre[0], xy[:, 1] - centre[1]))
-    order = np.argsort((bearing + 360 + 360 / len(PCN_SIZES) / 2) % 360)
-    pcn = np.empty(N_PRACTICES, dtype=int)
-    pcn[order] = np.repeat(np.arange(len(PCN_SIZES)), PCN_SIZES)
-    # Number the practices in network order, then by bearing: practice k+1 is order[k].
-    xy, size, tilt, pcn = xy[order], size[order], tilt[order], pcn[order]
-    code = np.array([f"XP{k + 1:05d}" for k in range(N_PRACTICES)])
+
+def network_homes(kit: Kit, areas: SmallAreas) -> list[np.ndarray]:
+    """For each network, the small areas it most likely serves: those of the wards and
+    localities its name shares a word with ("Halesowen PCN": Halesowen's wards); all the small
+    areas where it shares none. Real practices' locations are not in the kit; this only keeps
+    a network's modelled catchment together and near the places it is named after."""
+    words = lambda name: set(re.findall(r"[a-z]+", name.lower())) - PLACE_STOP_WORDS  # noqa: E731
+    ward_names = kit.wards["name"].map(words).to_numpy()
+    locality_names = kit.localities.set_index("code")["name"].map(words)
+    ward_locality = kit.wards["locality_code"].map(lambda c: locality_names.get(c, set()) if c else set()).to_numpy()
+    homes = []
+    for name in kit.networks["name"]:
+        wanted = words(name)
+        matched = np.array([bool(wanted & ward_names[w]) or bool(wanted & ward_locality[w]) for w in range(len(ward_names))])
+        home = np.flatnonzero(matched[areas.ward])
+        homes.append(home if len(home) else np.arange(len(areas.code)))
+    return homes
+
+
+def make_practices(rng, population, areas, kit: Kit) -> tuple[pd.DataFrame, Practices]:
+    """The kit's practices in their real networks, with their real list sizes in the kit's year.
+
+    Where their patients live is modelled: each practice sits in a small area of its network's
+    home (:func:`network_homes`), drawn by population, and draws patients from nearby small areas
+    across ward lines (distance decay); its list in the kit's year is its real list size, and
+    other years follow its catchment's population.
+    """
+    k = len(kit.practices)
+    network_of = {code: i for i, code in enumerate(kit.networks["code"])}
+    pcn = kit.practices["network_code"].map(network_of).to_numpy()
+    weight = population[:, _year_index(2021)].sum(axis=(1, 2)).astype(float)
+    homes = network_homes(kit, areas)
+    host = np.array([rng.choice(homes[p], p=weight[homes[p]] / weight[homes[p]].sum()) for p in pcn])
+    xy = areas.xy[host] + rng.normal(0, 0.2, size=(k, 2))
+    size = kit.practices["list_size"].to_numpy(dtype=float)
+    tilt = rng.normal(0, PRACTICE_AGE_TILT_SD, k)
 
     distance = np.linalg.norm(areas.xy[:, None, :] - xy[None, :, :], axis=2)  # [area, practice]
     age_score = (AGE_MID - 40) / 25
@@ -833,15 +793,17 @@ def make_practices(rng, population, areas) -> tuple[pd.DataFrame, Practices]:
     shares /= shares.sum(axis=1, keepdims=True)
 
     expected = np.einsum("aysg,apg->pysg", population.astype(float), shares) * LIST_INFLATION_AGE
-    expected *= REGISTERED_2022_TARGET / expected[:, _year_index(2022)].sum()
+    listed = expected[:, _year_index(kit.list_year)].sum(axis=(1, 2))
+    expected *= (size / listed)[:, None, None, None]  # each practice's real list size in the kit's year
     registered = np.rint(expected * rng.lognormal(0, 0.01, expected.shape)).astype(np.int64)
     patients = np.einsum("asg,apg->ap", population[:, _year_index(2021)].astype(float), shares)
     rank = (patients * areas.rank[:, None]).sum(axis=0) / patients.sum(axis=0)
 
-    rows = [(f"XN{k + 1:07d}", f"Dudley {PCN_LABELS[k]} PCN (demo)", "pcn", BOROUGH[0]) for k in range(len(PCN_SIZES))]
-    rows += [(code[k], f"Practice {k + 1:02d} (demo)", "practice", f"XN{pcn[k] + 1:07d}") for k in range(N_PRACTICES)]
+    authority = kit.authority.code
+    rows = [(row.code, row.name, "pcn", authority) for row in kit.networks.itertuples()]
+    rows += [(row.code, row.name, "practice", row.network_code) for row in kit.practices.itertuples()]
     geography = pd.DataFrame(rows, columns=["area_code", "area_name", "area_type", "parent_code"])
-    return geography, Practices(code, pcn, shares, registered, rank)
+    return geography, Practices(kit.practices["code"].to_numpy(), pcn, shares, registered, rank)
 
 
 def make_registers(rng, practices: Practices) -> dict[str, np.ndarray]:
@@ -871,13 +833,13 @@ def make_registers(rng, practices: Practices) -> dict[str, np.ndarray]:
     return counts
 
 
-def make_practice_admissions(rng, practices: Practices) -> pd.DataFrame:
+def make_practice_admissions(rng, practices: Practices, scale: float) -> pd.DataFrame:
     """Emergency admissions with cancer by registered practice and year (non-zero rows)."""
     persons = practices.registered.sum(axis=2).astype(float)
     effect = np.exp(EMERGENCY_CANCER_GRADIENT * (practices.rank - 0.5)
                     + rng.normal(0, EMERGENCY_CANCER_PRACTICE_SD, len(practices.code)))
     expected = (persons * np.array(EMERGENCY_CANCER_AGE, dtype=float)).sum(axis=2) * effect[:, None]
-    expected *= EMERGENCY_CANCER_2021_TARGET / expected[:, _year_index(2021)].sum()
+    expected *= EMERGENCY_CANCER_2021_TARGET * scale / expected[:, _year_index(2021)].sum()
     admissions = rng.poisson(expected)[..., None]
     return tidy(practices.code, [("condition", ("emergency_cancer",))], {"admissions": admissions}, "admissions")
 
@@ -892,7 +854,7 @@ def wilson_limits(p: float, n: int, z: float = 1.959964) -> tuple[float, float]:
     return (centre - half) / (1 + z**2 / n), (centre + half) / (1 + z**2 / n)
 
 
-def make_survey(rng) -> pd.DataFrame:
+def make_survey(rng, authority: str) -> pd.DataFrame:
     """Borough survey estimates: adult smoking and physical inactivity, with Wilson 95% limits.
 
     The 2021 (2020/21) values are the published Dudley estimates; the other years jitter around a
@@ -911,7 +873,7 @@ def make_survey(rng) -> pd.DataFrame:
                     truth = SURVEY_2021[measure] + SURVEY_2022_CHANGE[measure]
                 value = truth + rng.normal(0, SURVEY_JITTER)
             lower, upper = wilson_limits(value / 100, respondents)
-            rows.append((BOROUGH[0], int(year), measure, respondents, round(value, 2), round(100 * lower, 2), round(100 * upper, 2)))
+            rows.append((authority, int(year), measure, respondents, round(value, 2), round(100 * lower, 2), round(100 * upper, 2)))
     return pd.DataFrame(rows, columns=["area_code", "year", "measure", "respondents", "value", "lower_95_0", "upper_95_0"])
 
 
@@ -1063,7 +1025,7 @@ def make_child_health(rng, population: np.ndarray, areas: SmallAreas) -> dict[st
 
     children = np.rint(persons[:, :, AGE_START < 15].sum(axis=2) + persons[:, :, band("15-19")] / 5).astype(np.int64)
     t = _year_index(2021)
-    share_2021 = LOW_INCOME_2021_CHILDREN / children[:, t].sum()
+    share_2021 = LOW_INCOME_2021_CHILDREN * population_scale(population) / children[:, t].sum()
     targets = {year: share * share_2021 / LOW_INCOME_2021_TARGET for year, share in LOW_INCOME_BY_YEAR.items()}
     low_income = _calibrated_binomial(rng, children, LOW_INCOME_GRADIENT * rank, targets)
     low_income_children = tidy(areas.code, [], {"children_under_16": children, "in_low_income": low_income})
@@ -1107,7 +1069,7 @@ def make_dementia(rng, practices: Practices, registers: dict[str, np.ndarray]) -
     return tidy(practices.code, [], {"estimated_prevalence_count": estimate})
 
 
-def make_survey_weight(rng) -> pd.DataFrame:
+def make_survey_weight(rng, authority: str) -> pd.DataFrame:
     """Adults overweight or obese (survey estimate with Wilson limits), like make_survey."""
     rows = []
     for year in YEARS:
@@ -1119,15 +1081,15 @@ def make_survey_weight(rng) -> pd.DataFrame:
         else:
             value = EXCESS_WEIGHT_2021 + EXCESS_WEIGHT_2022_CHANGE + rng.normal(0, SURVEY_JITTER)
         lower, upper = wilson_limits(value / 100, respondents)
-        rows.append((BOROUGH[0], int(year), "excess_weight", respondents, round(value, 2), round(100 * lower, 2), round(100 * upper, 2)))
+        rows.append((authority, int(year), "excess_weight", respondents, round(value, 2), round(100 * lower, 2), round(100 * upper, 2)))
     return pd.DataFrame(rows, columns=["area_code", "year", "measure", "respondents", "value", "lower_95_0", "upper_95_0"])
 
 
-def make_reablement(rng) -> pd.DataFrame:
+def make_reablement(rng, authority: str, scale: float) -> pd.DataFrame:
     """Borough reablement outcomes (ASCOF 2B(1)) by financial year."""
-    discharged = np.array([rng.poisson(REABLEMENT[int(y)][0]) for y in YEARS])
+    discharged = np.array([rng.poisson(REABLEMENT[int(y)][0] * scale) for y in YEARS])
     at_home = rng.binomial(discharged, [REABLEMENT[int(y)][1] for y in YEARS])
-    return tidy([BOROUGH[0]], [], {"discharged_65_plus": discharged[None], "at_home_91_days": at_home[None]})
+    return tidy([authority], [], {"discharged_65_plus": discharged[None], "at_home_91_days": at_home[None]})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1138,6 +1100,7 @@ class Demo:
     tables: dict[str, pd.DataFrame]
     areas: SmallAreas
     practices: Practices
+    kit: Kit
 
 
 #: File name of each table (long tables gzipped, as data/README.md names them).
@@ -1166,12 +1129,14 @@ FILES = {
 }
 
 
-def generate(seed: int = SEED) -> Demo:
-    """Every demonstration table, in memory."""
+def generate(seed: int = SEED, kit: Kit | Path | str = DEFAULT_KIT) -> Demo:
+    """Every demonstration table, in memory, on the geography of ``kit`` (a folder or a loaded kit)."""
+    kit = kit if isinstance(kit, Kit) else load_kit(kit)
     rng = streams(seed)
-    geography, areas = make_geography(rng["geography"])
-    deprivation = make_deprivation(rng["deprivation"], areas)
-    population = make_population(rng["population"], areas)
+    geography, areas = make_geography(rng["geography"], kit)
+    deprivation = make_deprivation(kit)
+    population = make_population(rng["population"], kit, areas)
+    scale = population_scale(population)
     births, live = make_births(rng["births"], population, areas)
     births = make_maternity(rng["maternity"], births, areas)
     mortality_rng = np.random.default_rng([seed, MORTALITY_DRAW]) if MORTALITY_DRAW else rng["mortality"]
@@ -1181,12 +1146,13 @@ def generate(seed: int = SEED) -> Demo:
     child_health = make_child_health(rng["child_health"], population, areas)
     admissions = make_admissions(rng["admissions"], population, areas)
     child_weight = make_child_weight(rng["child_weight"], population, areas)
-    practice_geography, practices = make_practices(rng["practices"], population, areas)
+    practice_geography, practices = make_practices(rng["practices"], population, areas, kit)
     registers = make_registers(rng["registers"], practices)
     expected_dementia = make_dementia(rng["dementia"], practices, registers)
-    practice_admissions = make_practice_admissions(rng["practice_admissions"], practices)
+    practice_admissions = make_practice_admissions(rng["practice_admissions"], practices, scale)
     practice_services = make_practice_services(rng["practice_services"], practices)
-    survey = pd.concat([make_survey(rng["survey"]), make_survey_weight(rng["survey_weight"])], ignore_index=True)
+    survey = pd.concat([make_survey(rng["survey"], kit.authority.code), make_survey_weight(rng["survey_weight"], kit.authority.code)],
+                       ignore_index=True)
     survey = survey.sort_values("year", kind="mergesort", ignore_index=True)  # by year, measures in a fixed order
     tables = {
         "geography": pd.concat([geography, practice_geography], ignore_index=True),
@@ -1205,9 +1171,9 @@ def generate(seed: int = SEED) -> Demo:
         **child_health,
         **practice_services,
         "expected_dementia": expected_dementia,
-        "reablement": make_reablement(rng["reablement"]),
+        "reablement": make_reablement(rng["reablement"], kit.authority.code, scale),
     }
-    return Demo(tables, areas, practices)
+    return Demo(tables, areas, practices, kit)
 
 
 #: ``--sparse``: the share of each table's events kept (binomial thinning), and the harsher share
@@ -1236,9 +1202,11 @@ def sparsen(demo: Demo, seed: int) -> dict[str, pd.DataFrame]:
     return tables
 
 
-def write(tables: dict[str, pd.DataFrame], out: Path) -> None:
-    """Write every table with fixed formatting; gzip without a timestamp so bytes are reproducible."""
+def write(tables: dict[str, pd.DataFrame], out: Path, demo: Demo) -> None:
+    """Write every table with fixed formatting (gzip without a timestamp, so bytes are
+    reproducible), and ``provenance.yml``."""
     out.mkdir(parents=True, exist_ok=True)
+    (out / "provenance.yml").write_text(provenance(demo), encoding="utf-8")
     for name, table in tables.items():
         path = out / FILES[name]
         compression = {"method": "gzip", "mtime": 0} if path.suffix == ".gz" else None
@@ -1246,19 +1214,61 @@ def write(tables: dict[str, pd.DataFrame], out: Path) -> None:
                      compression=compression, encoding="utf-8")
 
 
-def main(argv: list[str] | None = None) -> None:
+def provenance(demo: Demo) -> str:
+    """``provenance.yml``: what each table of the folder is (real, modelled or synthetic) and
+    where it came from, for the book to say on its pages which figures are synthetic."""
+    kit = demo.kit
+    modelled = list(kit.population_modelled)
+    years = sorted(kit.population["year"].unique())
+    others = [int(y) for y in YEARS if y not in years]
+    if others:
+        modelled.append("the years " + _listed([str(y) for y in others]))
+    real = {
+        "geography": ("real", "; ".join([kit.sources[part] for part in ("lookup", "localities", "practices") if kit.sources.get(part)]
+                                        + [f"a practice in no network placed by its postcode district: {placed}" for placed in kit.placed])),
+        "deprivation": ("real", kit.sources["deprivation"]),
+        "population": ("real", kit.sources["population"] + (f"; modelled: {'; '.join(modelled)}" if modelled else "")),
+        "practice_population": ("modelled", f"list sizes real ({kit.sources.get('list_sizes') or kit.sources['practices']}); "
+                                            "the split by age and sex, and the other years, modelled from the small areas around each practice"),
+    }  # fmt: skip
+    lines = [
+        "# What each table of this folder is: real (published figures), modelled (derived from published",
+        "# figures by stated assumptions) or synthetic (invented, calibrated to published levels).",
+        f"# Written by scripts/make_demo_data.py from the geography kit {kit.folder.name}.",
+        f"authority: {json.dumps(f'{kit.authority.name} ({kit.authority.code})')}",
+        "tables:",
+    ]
+    for name in FILES:
+        kind, source = real.get(name, ("synthetic", "scripts/make_demo_data.py: invented events on the real geography, at levels "
+                                                    "calibrated to published figures (data/README.md)"))
+        lines.append(f"  {name}: {{kind: {kind}, source: {json.dumps(source, ensure_ascii=False)}}}")
+    return "\n".join(lines) + "\n"
+
+
+def _listed(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--geography", type=Path, default=DEFAULT_KIT, metavar="KIT",
+                        help="geography kit folder (default: data/kits/dudley; format in data/README.md)")
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent.parent / "data" / "demo")
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--sparse", action="store_true", help="thin hospital admissions and conceptions so that small counts are common")
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    demo = generate(args.seed)
+    try:
+        demo = generate(args.seed, args.geography)
+    except DataError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     tables = sparsen(demo, args.seed) if args.sparse else demo.tables
-    write(tables, args.out)
+    write(tables, args.out, demo)
     rows = ", ".join(f"{name} {len(table):,}" for name, table in tables.items())
     print(f"wrote {args.out} in {time.perf_counter() - started:.1f} s: {rows}")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -250,5 +250,5 @@ def test_every_place_is_also_compared_with_the_borough(tiny_data: Path) -> None:
     ward = row(store, "aged_65_plus", "XW0000001")
     borough = row(store, "aged_65_plus", "E08000027")
     assert ward["parent_code"] == "XT0000001"  # its parent is the township...
-    assert ward["borough_value"] == borough["value"]  # ...and it is compared with the borough too
-    assert ward["compared_to_borough"] == "Not compared"  # no polarity for an age share
+    assert ward["authority_value"] == borough["value"]  # ...and it is compared with the borough too
+    assert ward["compared_to_authority"] == "Not compared"  # no polarity for an age share

@@ -127,11 +127,11 @@ def indicator_rows() -> pd.DataFrame:
         for i, p, s, y, e in df[["indicator_id", "parent_code", "sex", "years", "period_end"]].itertuples(index=False)
     ]
     df.loc[df["area_type"] == "borough", "parent_value"] = df["region_value"]
-    df["borough_value"] = [
+    df["authority_value"] = [
         parents.get((i, BOROUGH, s, y, e), np.nan) for i, s, y, e in df[["indicator_id", "sex", "years", "period_end"]].itertuples(index=False)
     ]
     for column, benchmark in (("compared_to_england", "england_value"), ("compared_to_parent", "parent_value"),
-                              ("compared_to_borough", "borough_value")):  # fmt: skip
+                              ("compared_to_authority", "authority_value")):  # fmt: skip
         df[column] = [
             label(v, lo, hi, b, p) for v, lo, hi, b, p in df[["value", "lower_95_0", "upper_95_0", benchmark, "polarity"]].itertuples(index=False)
         ]

@@ -37,6 +37,7 @@ from jsna.compute.methods import METHODS
 from jsna.compute.pipeline import compute_store
 from jsna.config import Settings
 from jsna.files import code_digest, digest
+from jsna.inputs import fingertips
 from jsna.inputs.catalogue import load_catalogue
 from jsna.inputs.disclosure import Policy, load_policy
 from jsna.inputs.kpis import load_kpis, load_rules
@@ -94,7 +95,8 @@ def inputs_key(settings: Settings) -> str:
     """Everything the store is computed from: the input files, the catalogue, the KPI data, the
     parameters the computation reads (area types, places, chapters, control-chart rules) and the
     package."""
-    files = [p for folder in (settings.data, settings.reference, settings.kpis) for p in sorted(folder.rglob("*")) if p.is_file()]
+    folders = (settings.data, settings.reference, settings.kpis, settings.fingertips)
+    files = [p for folder in folders if folder.is_dir() for p in sorted(folder.rglob("*")) if p.is_file()]
     files += [settings.catalogue, settings.area_types, settings.places, settings.chapters, settings.disclosure, settings.release]
     if settings.spc_rules.exists():
         files.append(settings.spc_rules)
@@ -118,7 +120,11 @@ def build_store(settings: Settings) -> tuple[dict[str, pd.DataFrame], Parameters
     inputs = load_inputs(settings.data, settings.reference, area_types, latest_year=release.date.year)
     places = load_places(settings.places, inputs.geography, area_types)
     inputs = inputs.with_geography(named_geography(inputs.geography, places))
-    catalogue = load_catalogue(settings.catalogue, methods=METHODS, area_types=area_types, chapters=chapters, inputs=inputs)
+    folder = settings.fingertips
+    extracts = fingertips.read_exports(fingertips.find_exports(folder), release.fingertips_extracted) if folder.is_dir() else None
+    catalogue = load_catalogue(settings.catalogue, methods=METHODS, area_types=area_types, chapters=chapters, inputs=inputs, fingertips=extracts)
+    linked = fingertips.linked(extracts, catalogue, [inputs.code_of(role) for role in ("country", "region", "authority")])
+    inputs, catalogue = inputs.with_fingertips(linked), fingertips.cited(catalogue, linked)
     kpis = load_kpis(settings.kpis, release_date=release.date)
     rules = load_rules(settings.spc_rules)
     policy = load_policy(settings.disclosure, catalogue, METHODS)

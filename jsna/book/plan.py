@@ -33,6 +33,8 @@ class Job:
     parameters: dict = field(default_factory=dict)
     chapter_title: str = ""
     chapter_description: str = ""
+    #: How the text names the authority: "the borough" (``{the_authority}`` in a template).
+    the_authority: str = ""
 
     @property
     def substitutions(self) -> dict[str, str]:
@@ -41,7 +43,8 @@ class Job:
         They come from the data and the parameters and are substituted as they are, so they are
         escaped as Markdown text here (:func:`~jsna.pages.escape.markdown_text`): "St James's
         ward" stays as it is; "<script>" cannot become HTML, nor "[a](b)" a link."""
-        words = {"place_name": self.place_name, "chapter_title": self.chapter_title, "chapter_description": self.chapter_description}
+        words = {"place_name": self.place_name, "chapter_title": self.chapter_title, "chapter_description": self.chapter_description,
+                 "the_authority": self.the_authority}  # fmt: skip
         return {name: markdown_text(value) for name, value in words.items()}
 
     def to_dict(self) -> dict:
@@ -83,6 +86,7 @@ def make_plan(places: list[Place], chapters: dict[str, Chapter], area_types: Are
             output=f"{place.folder}/{chapter_id}.ipynb",
             chapter_title=chapters[chapter_id].title,
             chapter_description=chapters[chapter_id].description,
+            the_authority=area_types.the_authority(),
             parameters={"place_code": place.code, "chapter": chapter_id, "store": STORE_FROM_BOOK},
         )
         for place in places

@@ -10,6 +10,7 @@ in headings, lists and paragraphs; HTML text in the definitions' HTML blocks).
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import pandas as pd
 import yaml
@@ -20,7 +21,8 @@ from jsna.config import Settings
 from jsna.errors import BuildError
 from jsna.files import write_if_changed
 from jsna.inputs.places import Place
-from jsna.inputs.release import load_release
+from jsna.inputs.provenance import Provenance, load_provenance
+from jsna.inputs.release import Release, load_release
 from jsna.pages.escape import html_attr, html_text, markdown_text
 from jsna.pages.text import MARMOT_OBJECTIVES
 
@@ -76,15 +78,9 @@ def stage_book(settings: Settings, plan: Plan, tables: dict[str, pd.DataFrame]) 
     release = load_release(settings.release)
     config = yaml.safe_load((settings.root / "_config.yml").read_text(encoding="utf-8"))
     config["title"] = release.title  # Sphinx writes it raw in places and escaped in others: load_release refuses markup
-    substitutions = {  # MyST parses a substitution as Markdown: escaped as text
-        "release": markdown_text(release.release),
-        "data_vintage": markdown_text(release.data_vintage),
-    }
-    config.setdefault("parse", {})["myst_substitutions"] = substitutions
-    banner = f"Release {html_text(release.release)}. "  # the theme writes the announcement as HTML
-    if release.synthetic:
-        banner += "Local figures in this book are synthetic demonstration data, not real statistics about Dudley."
-    config.setdefault("html", {})["announcement"] = banner
+    words = BookWords.of(plan, tables, release, load_provenance(settings.data))
+    config.setdefault("parse", {})["myst_substitutions"] = words.substitutions()
+    config.setdefault("html", {})["announcement"] = words.banner()
     write_if_changed(settings.book / "_config.yml", yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
     write_if_changed(settings.book / "_toc.yml", yaml.safe_dump(make_toc(settings, plan), sort_keys=False, allow_unicode=True))
     for page in static_pages(settings):
@@ -105,6 +101,95 @@ def stage_book(settings: Settings, plan: Plan, tables: dict[str, pd.DataFrame]) 
     for chapter in plan.chapters.values():
         if any(job.chapter == chapter.id for job in plan.jobs):
             write_if_changed(settings.book / "by-chapter" / f"{chapter.id}.md", chapter_page(plan, chapter.id))
+
+
+#: The input tables a reader knows by another name, for the notices.
+TABLE_WORDS = {"geography": "the geography (areas, their codes and names, and the GP practices)", "deprivation": "deprivation (IMD)",
+               "population": "the resident population", "practice_population": "the practices' registered patients"}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class BookWords:
+    """The words the static pages and the banner use for this book: its authority and region,
+    the kinds of place it has pages for, what its comparators are, and what its local data are
+    (real, modelled or synthetic: the release's flag and the data's ``provenance.yml``)."""
+
+    release: Release
+    authority: str
+    the_authority: str
+    region: str
+    country: str
+    places_by: str
+    comparators: str
+    provenance: Provenance | None
+
+    @classmethod
+    def of(cls, plan: Plan, tables: dict[str, pd.DataFrame], release: Release, provenance: Provenance | None) -> BookWords:
+        types, geography = plan.area_types, tables["geography"].set_index("area_code")
+        name = {role: str(geography.loc[geography["area_type"] == types.with_role(role), "area_name"].iloc[0]) for role in ("country", "region", "authority")}
+        authority_type = types[types.with_role("authority")]
+        the_authority = places_by = types.the_authority()
+        below = [t for t in types if t.parent == authority_type.id and any(p.type == t.id for p in plan.places_with_pages())]
+        if below:
+            count = sum(p.type == below[0].id for p in plan.places_with_pages())
+            places_by += f", then each of its {count} {below[0].plural if count != 1 else below[0].singular}"
+        indicators = tables["indicators"]
+        compared = [name[role] for role, column in (("country", "england_value"), ("region", "region_value")) if indicators[column].notna().any()]
+        return cls(release, name["authority"], the_authority, name["region"], name["country"], places_by, " and ".join(compared), provenance)
+
+    def notice(self) -> str:
+        """What the local figures are, in a Markdown paragraph (the start page's and the data page's
+        notice); words from the data and the parameters are escaped as text."""
+        authority = markdown_text(self.authority)
+        if not self.release.synthetic:
+            return f"The figures in this book are computed from {authority}'s own data; the data page says where each comes from."
+        if self.provenance is None:
+            return f"**This is a demonstration.** The local figures in this book are synthetic, not real statistics about {authority} or its residents."
+        text = (f"**This is a demonstration.** The events in this book (births, deaths, hospital admissions, disease registers and "
+                f"the rest) are synthetic: generated so that the methods can be shown and tested openly. They are not real statistics "
+                f"about {authority} or its residents.")  # fmt: skip
+        real = [TABLE_WORDS.get(t, t.replace("_", " ")) for t in self.provenance.of_kind("real")]
+        if real:
+            text += f" Real published figures: {markdown_text(_listed(real))}."
+        if self.comparators:
+            text += f" The comparators for {markdown_text(self.comparators)} are real published figures."
+        return text
+
+    def banner(self) -> str:
+        """The announcement on every page (HTML: the theme writes it as it is)."""
+        text = f"Release {self.release.release}. "
+        if self.release.synthetic:
+            real = "on the real geography and population of " + self.authority if self.provenance and self.provenance.of_kind("real") else "for " + self.authority
+            text += f"Local events in this book are synthetic demonstration data {real}, not real statistics about {self.authority}."
+        return html_text(text)
+
+    def sources(self) -> str:
+        """Every input table by kind, with its source (a Markdown list; the data page)."""
+        if self.provenance is None:
+            return "The data folder does not say where its tables come from (no provenance.yml)."
+        lines = []
+        for kind, heading in (("real", "Real published figures"), ("modelled", "Modelled from published figures"), ("synthetic", "Synthetic")):
+            names = self.provenance.of_kind(kind)
+            if not names:
+                continue
+            lines.append(f"- **{heading}:**")
+            if kind == "synthetic":
+                lines.append(f"  {markdown_text(_listed([n.replace('_', ' ') for n in names]))}: {markdown_text(self.provenance.tables[names[0]][1])}")
+            else:
+                lines += [f"  - {markdown_text(TABLE_WORDS.get(n, n.replace('_', ' ')))}: {markdown_text(self.provenance.tables[n][1])}" for n in names]
+        return "\n".join(lines)
+
+    def substitutions(self) -> dict[str, str]:
+        """The MyST substitutions of the static pages (``{{ authority }}``...): parsed as Markdown,
+        so every word from the data or the parameters is escaped as text."""
+        words = {"release": self.release.release, "data_vintage": self.release.data_vintage, "authority": self.authority,
+                 "the_authority": self.the_authority, "region": self.region, "places_by": self.places_by,
+                 "comparators": self.comparators or self.country}  # fmt: skip
+        return {**{k: markdown_text(v) for k, v in words.items()}, "notice": self.notice(), "data_sources": self.sources()}
+
+
+def _listed(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def static_pages(settings: Settings) -> list[str]:

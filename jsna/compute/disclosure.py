@@ -694,4 +694,4 @@ def audit_published(indicators: pd.DataFrame, breakdowns: pd.DataFrame, catalogu
 
 
 #: How the catalogue's ``disclosure`` column says a cover applies below the authority only.
-BELOW = " (below the borough)"
+BELOW = " (below the authority)"

@@ -52,7 +52,24 @@ def indicator_tables(inputs: Inputs, catalogue: list[dict], rows: pd.DataFrame, 
     table = pd.concat([rows, indicator_rows(inputs, catalogue, inequality, summaries=True)], ignore_index=True)
     table = add_comparisons(table, inputs)
     table = add_recent_trends(table, by_id)
+    table = add_fingertips_verdicts(table, inputs, by_id)
     return {"indicators": finalise(table)}
+
+
+def add_fingertips_verdicts(store: pd.DataFrame, inputs: Inputs, catalogue: dict[str, dict]) -> pd.DataFrame:
+    """For indicators of the method ``fingertips``, Fingertips' own comparison of the authority
+    with England and its recent trend, in place of the book's: Fingertips compares some
+    indicators by other means (quintiles, 99.8% limits) and its trend uses series the book does
+    not hold, so the book repeats what Fingertips publishes."""
+    ids = [i for i, entry in catalogue.items() if entry["method"] == "fingertips"]
+    if not ids or inputs.fingertips is None:
+        return store
+    key = ["indicator_id", "area_code", "period", "sex"]
+    verdicts = inputs.fingertips.loc[inputs.fingertips["indicator_id"].isin(ids), key + ["compared_to_england", "recent_trend"]]
+    rows = store[key].reset_index().merge(verdicts, on=key)
+    store.loc[rows["index"].to_numpy(), "compared_to_england"] = rows["compared_to_england"].to_numpy()
+    store.loc[rows["index"].to_numpy(), "recent_trend"] = rows["recent_trend"].to_numpy()
+    return store
 
 
 def add_comparisons(store: pd.DataFrame, inputs: Inputs) -> pd.DataFrame:
@@ -72,12 +89,11 @@ def add_comparisons(store: pd.DataFrame, inputs: Inputs) -> pd.DataFrame:
     store = store.merge(england, on=keys, how="left").merge(region, on=keys, how="left")
     store = store.merge(parents, on=keys + ["parent_code"], how="left")
     # Profiles compare every place with the authority too (a ward's parent is its township).
-    boroughs = [inputs.code_of("authority")]
-    borough = benchmarks.loc[benchmarks["area_code"].isin(boroughs)].drop(columns="area_code")
-    store = store.merge(borough.rename(columns={"benchmark": "borough_value"}), on=keys, how="left")
+    authority = benchmarks.loc[benchmarks["area_code"] == inputs.code_of("authority")].drop(columns="area_code")
+    store = store.merge(authority.rename(columns={"benchmark": "authority_value"}), on=keys, how="left")
     store["compared_to_england"] = stats.compare(store, benchmark="england_value")["comparison"].to_numpy()
     store["compared_to_parent"] = stats.compare(store, benchmark="parent_value")["comparison"].to_numpy()
-    store["compared_to_borough"] = stats.compare(store, benchmark="borough_value")["comparison"].to_numpy()
+    store["compared_to_authority"] = stats.compare(store, benchmark="authority_value")["comparison"].to_numpy()
     return store
 
 

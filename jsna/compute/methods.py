@@ -138,6 +138,23 @@ def published(context: Context, entries: list[dict]) -> pd.DataFrame:
     return out.loc[out["years"].isin([w for e in entries for w in e["windows"]])].reset_index(drop=True)
 
 
+def fingertips(context: Context, entries: list[dict]) -> pd.DataFrame:
+    """The authority's figures from OHID Fingertips extracts (``fingertips_id``): value, 95% and
+    99.8% limits, count and denominator as Fingertips publishes them, for each period of the
+    entry's windows. Nothing is computed; Fingertips' own comparison with England and recent
+    trend replace the book's (:func:`jsna.compute.indicators.add_fingertips_verdicts`)."""
+    rows, authority = context.inputs.fingertips, context.inputs.code_of("authority")
+    ids = {entry["id"]: entry for entry in entries}
+    mine = rows.loc[rows["indicator_id"].isin(ids) & (rows["area_code"] == authority)]
+    mine = mine.loc[[int(years) in ids[i]["windows"] for i, years in zip(mine["indicator_id"], mine["years"])]]
+    return pd.DataFrame({
+        "indicator_id": mine["indicator_id"], "area_code": authority, "years": mine["years"].astype(int), "period_end": mine["period_end"].astype(int),
+        "sex": mine["sex"], "value": mine["value"], "count": mine["count"], "denominator": mine["denominator"],
+        "lower_95_0": mine["lower_95_0"], "upper_95_0": mine["upper_95_0"], "lower_99_8": mine["lower_99_8"], "upper_99_8": mine["upper_99_8"],
+        "statistic": "Published value", "method": mine["source"],
+    }).reset_index(drop=True)  # fmt: skip
+
+
 #: The decile breakdown whose slope index an ``le_sii`` indicator is.
 DECILE_LABEL = "Local deprivation decile"
 
@@ -249,6 +266,8 @@ METHODS: dict[str, Method] = {
         Method("survey", survey, "a published survey estimate with its published 95% limits", trend="other"),
         Method("published", published, "the authority's real published value, read from data/reference/comparators.csv",
                requires=(), forbids=("numerator", "denominator")),
+        Method("fingertips", fingertips, "the authority's figures, comparison with England and recent trend, read from OHID Fingertips extracts",
+               requires=("fingertips_id",), forbids=("numerator", "denominator")),
         Method("le_sii", life_expectancy_sii, "slope index of inequality in life expectancy at start_age across local deprivation deciles (PHE)",
                requires=("numerator", "denominator", "start_age"), deciles_of="life_expectancy"),
     )

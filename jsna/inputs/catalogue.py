@@ -18,7 +18,8 @@ from typing import Protocol
 
 import numpy as np
 
-from jsna.inputs.places import AreaTypes
+from jsna.inputs.fingertips import Export, for_entry
+from jsna.inputs.places import LEVEL_ROLES, AreaTypes
 from jsna.inputs.tables import AGE_START, SCHEMAS, Inputs
 from jsna.inputs.yamlfile import YamlFile, read_yaml
 
@@ -39,13 +40,15 @@ class MethodRules(Protocol):
 
 
 def load_catalogue(path: Path | str, *, methods: Mapping[str, MethodRules], area_types: AreaTypes, chapters: Iterable[str],
-                   inputs: Inputs | None = None) -> list[dict]:  # fmt: skip
+                   inputs: Inputs | None = None, fingertips: Export | None = None) -> list[dict]:  # fmt: skip
     """Read the catalogue and check every entry; return the entries (plain dicts, in file order).
 
     With ``inputs``, every denominator filter must also select some rows of its table: an
     indicator without a denominator would be published empty. (A numerator may select nothing:
     an events table holds no row for no events; a typo in its filter is a value its column does
-    not allow, refused without the data.)
+    not allow, refused without the data.) With ``inputs``, an entry's ``fingertips_id`` must
+    also match the Fingertips extracts (``fingertips``) without ambiguity, and an indicator of
+    the method ``fingertips`` must find the authority's figures there.
     Raises :class:`jsna.errors.DataError` naming the file, the line and the field that is wrong.
     """
     import jsonschema
@@ -79,6 +82,7 @@ def load_catalogue(path: Path | str, *, methods: Mapping[str, MethodRules], area
                 raise check.error(f"method {entry['method']} takes no {name}", name)
         if entry["chapter"] not in chapters:
             raise check.error(f"chapter {entry['chapter']!r} is not in parameters/chapters.yml ({', '.join(chapters)})", "chapter")
+        entry["areas"] = _resolve_areas(check, entry["areas"], area_types)
         for position, type_id in enumerate(entry["areas"]):
             if type_id not in counted:
                 raise check.error(
@@ -107,7 +111,23 @@ def load_catalogue(path: Path | str, *, methods: Mapping[str, MethodRules], area
                 _check_source(check, entry, role)
                 if inputs is not None and role == "denominator":
                     _check_selects_rows(check, entry, role, inputs)
+        if inputs is not None and "fingertips_id" in entry:
+            _check_fingertips(check, entry, inputs, fingertips)
     return entries
+
+
+def _check_fingertips(check: _Checker, entry: dict, inputs: Inputs, export: Export | None) -> None:
+    """The extracts give the entry's figures unambiguously; the method ``fingertips`` finds the authority's."""
+    authority = inputs.code_of("authority")
+    codes = [inputs.code_of("country"), inputs.code_of("region"), authority]
+    try:
+        rows = for_entry(export.rows, entry, codes) if export is not None else None
+    except ValueError as error:
+        raise check.error(str(error), "fingertips_id") from None
+    if entry["method"] == "fingertips" and (rows is None or not (rows["area_code"] == authority).any()):
+        where = "no Fingertips extracts were read" if export is None else f"the Fingertips extracts ({len(export.files)} file(s)) hold none"
+        raise check.error(f"method fingertips takes the authority's figures of Fingertips indicator {entry['fingertips_id']} "
+                          f"({authority}, {', '.join(entry['sex'])}), but {where}; download its export into the extracts folder", "method")  # fmt: skip
 
 
 class _Checker:
@@ -152,6 +172,33 @@ def _check_source(check: _Checker, entry: dict, role: str) -> None:
                 raise check.error(f"{unknown[0]!r} is not true or false ({table.name}.{key})", role, "where", key)
     if {"Male", "Female"} & set(entry["sex"]) and "sex" not in table.column_names:
         raise check.error(f"table {table.name} has no sex, so only Persons", "sex")
+
+
+#: The words the catalogue's ``areas`` may use for the levels of any authority (the roles of
+#: :mod:`jsna.inputs.places`); an area type's own id is accepted too.
+AREA_LEVELS = ("authority", *LEVEL_ROLES, "practice")
+
+
+def _resolve_areas(check: _Checker, areas: list[str], area_types: AreaTypes) -> list[str]:
+    """The area type ids an entry's ``areas`` name: a level word becomes the type playing that
+    role (none, and it is skipped, where this authority has no such level)."""
+    resolved = []
+    for position, word in enumerate(areas):
+        if word in AREA_LEVELS:
+            type_id = area_types.playing(word)
+            if type_id is not None and type_id not in resolved:
+                resolved.append(type_id)
+        elif word in area_types:
+            if word not in resolved:
+                resolved.append(word)
+        else:
+            raise check.error(
+                f"{word!r} is neither a level ({', '.join(AREA_LEVELS)}) nor an area type of place_types.yml ({', '.join(area_types.ids)})",
+                "areas", position, field="areas",
+            )
+    if not resolved:
+        raise check.error(f"none of the areas {areas} exists in this authority's place types ({', '.join(area_types.ids)})", "areas", field="areas")
+    return resolved
 
 
 def _check_selects_rows(check: _Checker, entry: dict, role: str, inputs: Inputs) -> None:

@@ -3,10 +3,12 @@
 * ``parameters/place_types.yml`` declares every kind of area in the data's geography (the
   :class:`AreaTypes` registry): its words, how a place of it is titled, its parent type, whether
   its figures pool years, whether the inequalities chapter splits it by deprivation, and which
-  chapters its places get. The code knows five *roles* and nothing else: the country and the
-  region (comparators), the authority the book is about, the small areas resident data are
-  counted in, and the GP practices registered patients are counted in. Every other type
-  ("township", "ward", "locality"...) is the authority's own and lives only in that file.
+  chapters its places get. The code knows five *roles* every geography has: the country and
+  the region (comparators), the authority the book is about, the small areas resident data are
+  counted in, and the GP practices registered patients are counted in; and three optional
+  *levels* in generic words (a locality grouping of wards, the ward, the network of practices)
+  that the indicator catalogue names. The words ("township", "ward", "locality", "PCN"...) are
+  the authority's own and live only in that file.
 * ``parameters/chapters.yml`` declares the chapter templates (:func:`load_chapters`).
 * ``parameters/places.yml`` says which places get pages (:func:`load_places`): a code, or a
   whole set ("every ward"), optionally with a display name. Names, types and parents come from
@@ -26,8 +28,14 @@ import pandas as pd
 from jsna.errors import DataError
 from jsna.inputs.yamlfile import YamlFile, read_yaml
 
-#: The roles the code knows, and the kinds of area that play them.
-ROLES = ("country", "region", "authority", "small_area", "practice")
+#: The roles every geography has: exactly one area type plays each.
+REQUIRED_ROLES = ("country", "region", "authority", "small_area", "practice")
+#: The levels an authority may have between it and its small areas or practices, in generic
+#: words: at most one area type plays each. The indicator catalogue names them (``areas:
+#: [authority, locality, ward]``) so that one catalogue serves authorities whose words differ
+#: (townships, localities or none; wards; primary care networks).
+LEVEL_ROLES = ("locality", "ward", "network")
+ROLES = REQUIRED_ROLES + LEVEL_ROLES
 #: What each area type declaration may hold (see ``parameters/place_types.yml``).
 AREA_TYPE_FIELDS = ("role", "parent", "singular", "plural", "title", "described_as", "pooled", "deprivation_quintiles", "chapters")
 
@@ -79,8 +87,17 @@ class AreaTypes:
         return tuple(t.id for t in self.types)
 
     def with_role(self, role: str) -> str:
-        """The type that plays ``role`` (one of :data:`ROLES`)."""
+        """The type that plays ``role`` (one of :data:`REQUIRED_ROLES`)."""
         return next(t.id for t in self.types if t.role == role)
+
+    def playing(self, role: str) -> str | None:
+        """The type that plays ``role``, or None when no type does (a level role)."""
+        return next((t.id for t in self.types if t.role == role), None)
+
+    def the_authority(self) -> str:
+        """How a sentence names the authority: its type's ``described_as`` ("the borough")."""
+        authority = self[self.with_role("authority")]
+        return authority.described_as or f"the {authority.singular}"
 
     def parent_type(self) -> dict[str, str | None]:
         return {t.id: t.parent for t in self.types}
@@ -170,13 +187,14 @@ def load_area_types(path: Path | str, chapters: dict[str, Chapter] | None = None
 
 
 def _check_tree(document: YamlFile, registry: AreaTypes) -> None:
-    """Each role is played once; parents exist and form a tree under the country; small areas
-    and practices lie below the authority."""
+    """Each required role is played once and each level role at most once; parents exist and
+    form a tree under the country; small areas, practices and the levels lie below the authority."""
     for role in ROLES:
         playing = [t.id for t in registry if t.role == role]
-        if len(playing) != 1:
+        if len(playing) > 1 or (not playing and role in REQUIRED_ROLES):
             where = ("area_types", playing[1]) if len(playing) > 1 else ("area_types",)
-            raise document.error(f"exactly one area type must have role {role!r}; found {playing or 'none'}", *where)
+            needed = "exactly one" if role in REQUIRED_ROLES else "at most one"
+            raise document.error(f"{needed} area type must have role {role!r}; found {playing or 'none'}", *where)
     for t in registry:
         where = ("area_types", t.id)
         if t.role == "country":
@@ -196,9 +214,9 @@ def _check_tree(document: YamlFile, registry: AreaTypes) -> None:
     authority = registry.with_role("authority")
     if registry[authority].parent != registry.with_role("region"):
         raise document.error("the authority's parent type must be the region", "area_types", authority, "parent", field=f"{authority}.parent")
-    for role in ("small_area", "practice"):
-        type_id = registry.with_role(role)
-        if authority not in registry.above(type_id):
+    for role in ("small_area", "practice", *LEVEL_ROLES):
+        type_id = registry.playing(role)
+        if type_id is not None and authority not in registry.above(type_id):
             raise document.error(f"{role} areas must lie within the authority", "area_types", type_id, "parent", field=f"{type_id}.parent")
     for t in registry:
         if t.chapters and t.role in ("country", "region", "small_area"):

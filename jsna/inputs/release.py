@@ -9,7 +9,7 @@ from pathlib import Path
 
 from jsna.inputs.yamlfile import read_yaml
 
-FIELDS = ("release", "title", "date", "data_vintage", "synthetic")
+FIELDS = ("release", "title", "date", "data_vintage", "synthetic", "fingertips_extracted")
 
 
 @dataclass(frozen=True)
@@ -20,6 +20,8 @@ class Release:
     date: datetime.date
     data_vintage: str
     synthetic: bool = False
+    #: When the Fingertips extracts whose file names carry no date were extracted.
+    fingertips_extracted: datetime.date | None = None
 
 
 def load_release(path: Path | str) -> Release:
@@ -40,4 +42,7 @@ def load_release(path: Path | str) -> Release:
         raise document.error("date must be the release's date, written like 2026-01-15", *(["date"] if "date" in data else []), field="date")
     if not isinstance(data.get("synthetic", False), bool):
         raise document.error("synthetic must be true or false", "synthetic", field="synthetic")
-    return Release(str(data["release"]), str(data["title"]), data["date"], " ".join(str(data["data_vintage"]).split()), data.get("synthetic", False))
+    if "fingertips_extracted" in data and not isinstance(data["fingertips_extracted"], datetime.date):
+        raise document.error("fingertips_extracted must be a date, written like 2024-03-05", "fingertips_extracted", field="fingertips_extracted")
+    return Release(str(data["release"]), str(data["title"]), data["date"], " ".join(str(data["data_vintage"]).split()), data.get("synthetic", False),
+                   data.get("fingertips_extracted"))  # fmt: skip

@@ -577,10 +577,29 @@ class Inputs:
     tables: dict[str, pd.DataFrame]
     reference: dict[str, pd.DataFrame]
     area_types: AreaTypes
+    #: Figures from OHID Fingertips extracts for the catalogue's indicators with a
+    #: ``fingertips_id`` (:func:`jsna.inputs.fingertips.linked`), for the country, the region and
+    #: the authority; None without extracts.
+    fingertips: pd.DataFrame | None = None
 
     @property
     def comparators(self) -> pd.DataFrame:
-        return self.reference["comparators"]
+        """The published values of the country, the region (and the authority, for the method
+        ``published``): ``data/reference/comparators.csv``, with the country's and the region's
+        figures from Fingertips extracts in place of the file's for the same indicator, period
+        and sex, and for every other period the extracts hold."""
+        base = self.reference["comparators"]
+        if self.fingertips is None or self.fingertips.empty:
+            return base
+        outside = [self.code_of("country"), self.code_of("region")]
+        extracted = self.fingertips.loc[self.fingertips["area_code"].isin(outside) & self.fingertips["value"].notna(), base.columns]
+        key = ["indicator_id", "area_code", "period", "sex"]
+        replaced = base.set_index(key).index.isin(extracted.set_index(key).index)
+        return pd.concat([base.loc[~replaced], extracted], ignore_index=True)
+
+    def with_fingertips(self, rows: pd.DataFrame) -> Inputs:
+        """The same inputs with the figures of Fingertips extracts (:attr:`fingertips`)."""
+        return Inputs(self.folder, self.tables, self.reference, self.area_types, rows)
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         return self.tables[name]
@@ -596,7 +615,7 @@ class Inputs:
 
     def with_geography(self, geography: pd.DataFrame) -> Inputs:
         """The same inputs with another geography table (display names from ``places.yml``)."""
-        return Inputs(self.folder, {**self.tables, "geography": geography}, self.reference, self.area_types)
+        return Inputs(self.folder, {**self.tables, "geography": geography}, self.reference, self.area_types, self.fingertips)
 
 
 def load_inputs(folder: Path | str, reference: Path | str | None = None, area_types: AreaTypes | None = None, *,
@@ -639,8 +658,12 @@ def load_inputs(folder: Path | str, reference: Path | str | None = None, area_ty
     real = {}
     for table in REFERENCE_TABLES:
         path = find_table_file(reference, table.name)
-        real[table.name] = read_table(path, table)
-        check_codes(path, real[table.name], table, tables["geography"], area_types)
+        rows = read_table(path, table)
+        # The reference figures serve every authority's book: rows for areas outside this one's
+        # geography (another authority, another region) are someone else's comparators.
+        rows = rows.loc[rows["area_code"].isin(tables["geography"]["area_code"])].reset_index(drop=True)
+        check_codes(path, rows, table, tables["geography"], area_types)
+        real[table.name] = rows
     return Inputs(folder=folder, tables=tables, reference=real, area_types=area_types)
 
 

@@ -334,7 +334,7 @@ def compare_areas_figure(store: Store, code: str, indicator_id: str, sex: str = 
     if not codes:
         raise KeyError(f"{indicator_id!r} has no values for the places within {code!r}")
     # A ward's parent is its township: ranked within the borough, it is compared with the borough.
-    compared = "compared_to_parent" if all(store.parent(c) == code for c in codes) else "compared_to_borough"
+    compared = "compared_to_parent" if all(store.parent(c) == code for c in codes) else "compared_to_authority"
     years = window(store, entry, child_type)
     place_row = store.latest(indicator_id, code, sex=sex, years=years)
     if place_row is None:
@@ -565,8 +565,8 @@ def profile_spine(store: Store, code: str) -> charts.Html:
         for entry, sex, row in latest_rows(store, code, chosen):
             digits = decimals(entry["unit"])
             values = [MISSING if row is None else html_text(row["period"]), shown(row, "count", 0), shown(row, "value", digits),
-                      shown(row, "borough_value", digits), shown(row, "england_value", digits)]  # fmt: skip
-            compared = [MISSING, MISSING] if row is None else [badge(row["compared_to_borough"]), badge(row["compared_to_england"])]
+                      shown(row, "authority_value", digits), shown(row, "england_value", digits)]  # fmt: skip
+            compared = [MISSING, MISSING] if row is None else [badge(row["compared_to_authority"]), badge(row["compared_to_england"])]
             body.append([definition_link(entry, sex), *values, *compared, trend_cell("" if row is None else row["recent_trend"])])
             cells += values + compared
             notes += [] if row is None else [row["note"]]

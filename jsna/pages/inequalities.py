@@ -94,7 +94,7 @@ def ward_life_expectancy_tables(store: Store, code: str) -> list[charts.Html]:
     limits and the comparison with the place (the borough's wards with the borough, a township's
     with the township), as the ranked charts: one table per indicator."""
     wards = store.within(code, store.neighbourhood_type)
-    compared = "compared_to_parent" if all(store.parent(ward) == code for ward in wards) else "compared_to_borough"
+    compared = "compared_to_parent" if all(store.parent(ward) == code for ward in wards) else "compared_to_authority"
     tables = []
     for indicator_id in LIFE_EXPECTANCY:
         latest = {sex: store.latest(indicator_id, code, sex=sex, years=3) for sex in SEXES}
@@ -191,7 +191,7 @@ def sii_table(store: Store, code: str) -> charts.Html:
             body.append(cells)
     head = ["Period", "Men: SII, years", "Men: RII", "Women: SII, years", "Women: RII"]
     caption = f"Inequality in life expectancy across the local deprivation deciles of {store.name(code)} (95% intervals), three years pooled"
-    note = ("SII, slope index of inequality: the modelled gap in years between the most and least deprived ends of the borough. "
+    note = (f"SII, slope index of inequality: the modelled gap in years between the most and least deprived ends of {store.name(code)}. "
             "RII, relative index of inequality: the ratio of the modelled values at the two ends. PHE method, as Fingertips.")  # fmt: skip
     return html_table(head, body, caption=caption, notes=[note])
 

@@ -1,0 +1,59 @@
+"""Writes tests/kits/exampleton: an invented authority's geography kit, in layouts other than
+Dudley's, to show the book builds for an authority from its kit alone.
+
+Exampleton differs from Dudley in everything the kit can vary: invented codes (E06000999,
+wards E05999001-18, LSOAs E01999001-), another region (South West), 18 wards in no locality
+grouping, deprivation under the column names of the IoD 2019 File 7, a long population by sex
+in five-year bands (0-4 and 85+ as ONS publishes them), practices with their list sizes in the
+same file, no unallocated practice and no boundaries. Run once; the files are committed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+OUT = Path(__file__).parent / "exampleton"
+WARDS = ["Abbey", "Brookside", "Castle Hill", "Dene", "Eastgate", "Fairfield", "Greenbank", "Harbour", "Ironbridge",
+         "Kingsmead", "Longford", "Marsh End", "Northgate", "Orchard", "Priory", "Queensway", "Riverside", "Westcliff"]  # fmt: skip
+BANDS = ["0-4"] + [f"{a}-{a + 4}" for a in range(5, 85, 5)] + ["85+"]
+
+
+def main() -> None:
+    rng = np.random.default_rng(2026)
+    OUT.mkdir(exist_ok=True)
+    lookup, n = [], 0
+    for w, ward in enumerate(WARDS, start=1):
+        for _ in range(int(rng.integers(4, 8))):
+            n += 1
+            lookup.append({"LSOA11CD": f"E01999{n:03d}", "LSOA11NM": f"Exampleton {n:03d}A", "WD19CD": f"E05999{w:03d}", "WD19NM": ward})
+    lookup = pd.DataFrame(lookup)
+    lookup.to_csv(OUT / "lsoa_ward_lookup.csv", index=False)
+    score = np.round(np.clip(rng.gamma(2.2, 10.0, n), 1.5, 80.0), 3)
+    decile = np.clip(11 - np.ceil(score / 8.0), 1, 10).astype(int)
+    pd.DataFrame({"LSOA code (2011)": lookup["LSOA11CD"], "LSOA name (2011)": lookup["LSOA11NM"],
+                  "Index of Multiple Deprivation (IMD) Score": score,
+                  "Index of Multiple Deprivation (IMD) Decile (where 1 is most deprived 10% of LSOAs)": decile}).to_csv(OUT / "imd2019.csv", index=False)  # fmt: skip
+    shape = np.array([5.8, 6.0, 5.9, 5.6, 6.2, 6.8, 6.7, 6.3, 6.0, 6.4, 7.0, 6.9, 6.2, 5.7, 5.5, 4.3, 3.0, 2.2], dtype=float)
+    shape /= shape.sum()
+    rows = []
+    for code in lookup["LSOA11CD"]:
+        total = rng.normal(1650, 180)
+        for year in (2019, 2020, 2021):
+            for sex, share in (("M", 0.49), ("F", 0.51)):
+                counts = rng.poisson(total * share * shape * (1 + 0.004 * (year - 2019)))
+                rows += [{"lsoa_code": code, "mid_year": year, "sex": sex, "age": band, "population": int(c)} for band, c in zip(BANDS, counts)]
+    pd.DataFrame(rows).to_csv(OUT / "population_sex_5yr.csv.gz", index=False, compression={"method": "gzip", "mtime": 0})
+    networks = [("U99001", "EXAMPLETON NORTH PCN"), ("U99002", "EXAMPLETON CENTRAL PCN"), ("U99003", "WESTCLIFF AND HARBOUR PCN")]
+    practices = []
+    for p in range(12):
+        code, name = networks[p % 3]
+        practices.append({"practice_code": f"Y99{p + 1:03d}", "practice_name": f"{['THE', 'ST', 'NEW'][p % 3]} {WARDS[p].upper()} SURGERY",
+                          "postcode": f"EX{p % 3 + 1} {p + 1}AB", "pcn_code": code, "pcn_name": name, "list_size": int(rng.integers(4000, 16000))})  # fmt: skip
+    pd.DataFrame(practices).to_csv(OUT / "practices.csv", index=False)
+
+
+if __name__ == "__main__":
+    main()
