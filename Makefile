@@ -11,10 +11,19 @@ FINGERTIPS ?= data/fingertips
 OUT    ?= _build
 PYTEST_ARGS ?=
 
-.PHONY: book test test-fast plan store-describe demo-data clean chromium
+.PHONY: book test test-fast plan store-describe demo-data clean chromium release
 
 book: $(VENV)/.installed node_modules/.installed
 	$(PY) -m jsna build --data $(DATA) --parameters $(PARAMETERS) --fingertips $(FINGERTIPS) --out $(OUT)
+
+# Publish the book as an immutable edition of a site folder (README, "Publishing an edition"):
+# make release SITE=DIR [VERSION=2026.1]; VERSION defaults to, and must match, the release in
+# parameters/release.yml. The build runs in $(OUT)/release, kept so that the next release reuses it.
+SITE    ?=
+VERSION ?=
+release: $(VENV)/.installed node_modules/.installed
+	@test -n "$(SITE)" || { echo "make release needs SITE=DIR, the site folder to publish the edition into"; exit 2; }
+	$(PY) -m jsna release --site $(SITE) $(if $(VERSION),--version $(VERSION)) --data $(DATA) --parameters $(PARAMETERS) --fingertips $(FINGERTIPS) --work $(OUT)/release
 
 test: $(VENV)/.installed node_modules/.installed chromium
 	$(PY) -m pytest $(PYTEST_ARGS)

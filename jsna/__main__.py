@@ -1,6 +1,6 @@
 """Command line: ``python -m jsna build``, ``python -m jsna plan --json``,
-``python -m jsna store describe``, ``python -m jsna parameters --kit KIT --out DIR`` and
-``python -m jsna fingertips FILE...``."""
+``python -m jsna store describe``, ``python -m jsna parameters --kit KIT --out DIR``,
+``python -m jsna fingertips FILE...`` and ``python -m jsna release --version V --site DIR``."""
 
 from __future__ import annotations
 
@@ -46,6 +46,18 @@ def main(argv: list[str] | None = None) -> int:
     fingertips_parser.add_argument("files", nargs="+", type=Path, metavar="FILE", help="Fingertips CSV exports, or folders of them")
     fingertips_parser.add_argument("--extracted", type=_date, default=None, metavar="YYYY-MM-DD",
                                    help="extraction date of files whose name has none")  # fmt: skip
+    release_parser = sub.add_parser("release", help="build the book and publish it as an edition of a site folder")
+    release_parser.add_argument("--site", type=Path, required=True, help="the site folder: DIR/VERSION, DIR/latest, DIR/index.html, DIR/editions.json")
+    release_parser.add_argument("--version", default=None, help="the edition's version (default: release in parameters/release.yml, which it must match)")
+    release_parser.add_argument("--work", type=Path, default=None, help="build folder to use and keep (default: a temporary folder)")
+    release_parser.add_argument("--data", type=Path, default=ROOT / "data" / "demo", help="folder of input tables (default: the demo data)")
+    release_parser.add_argument("--parameters", type=Path, default=ROOT / "parameters", help="place types, places, chapters, release (and release_notes.md)")
+    release_parser.add_argument("--places", nargs="*", default=[], metavar="CODE", help="build only these places")
+    release_parser.add_argument("--kpis", type=Path, default=ROOT / "data" / "kpi", help="folder of KPI tables (default: data/kpi)")
+    release_parser.add_argument("--catalogue", type=Path, default=ROOT / "data" / "indicators.yml", help="indicator catalogue (default: data/indicators.yml)")
+    release_parser.add_argument("--fingertips", type=Path, default=None, metavar="DIR", help="folder of OHID Fingertips extracts (default: data/fingertips)")
+    release_parser.add_argument("--workers", type=int, default=None, help="notebooks executed at once (default: cores)")
+    release_parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
     try:
         if args.command == "fingertips":
@@ -72,6 +84,21 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 for job in plan.jobs:
                     print(f"{job.template} -> {job.output}  {job.parameters}")
+            return 0
+        if args.command == "release":
+            from jsna.book.editions import release
+
+            settings = Settings(
+                data=args.data.resolve(), kpis=args.kpis.resolve(), catalogue=args.catalogue.resolve(), parameters=args.parameters.resolve(),
+                only=tuple(args.places), progress=not args.no_progress, **({"workers": args.workers} if args.workers else {}),
+                **({"fingertips": _folder(args.fingertips)} if args.fingertips else {}),
+            )  # fmt: skip
+            published = release(settings, args.site, args.version, args.work)
+            if published.build:
+                figures = published.build
+                print(f"Built in {figures['seconds']} s: {figures['jobs']} notebooks ({figures['executed']} executed, {figures['reused']} reused).")
+                print(figures["disclosure"])
+            print(published.message())
             return 0
         settings = Settings(
             data=args.data.resolve(), kpis=args.kpis.resolve(), catalogue=args.catalogue.resolve(), parameters=args.parameters.resolve(),
@@ -124,6 +151,8 @@ def _previous(args: argparse.Namespace) -> str:
     out = getattr(args, "out", None)
     if args.command == "build" and out is not None and (out / "html" / "index.html").exists():
         return f"\nThe previous book in {out} is unchanged."
+    if args.command == "release":
+        return f"\nNothing in the site folder {args.site} changed."
     return ""
 
 
