@@ -257,6 +257,14 @@ TABLES: dict[str, StoreTable] = {
             _columns("area_code", "area_name", "area_type", "parent_code"),
         ),
         StoreTable(
+            "boundaries", "the areas the maps have a shape for (the shapes themselves are written into the book once)",
+            "jsna.compute.profiles:profile_tables", ("kind", "area_code"),
+            _columns(("kind", "str", "wards or small_areas: the boundary file"), "area_code",
+                     ("longitude", "float", "where the map labels the area: the centroid of its largest polygon"),
+                     ("latitude", "float", "the label point's latitude"),
+                     ("imd_decile", "float", "a small area's national IMD decile (1 = most deprived 10%); empty for wards")),
+        ),
+        StoreTable(
             "area_types", "the kinds of area and what the book does with each (parameters/place_types.yml)", "jsna.compute.profiles:profile_tables",
             ("id",),
             _columns(
@@ -272,13 +280,17 @@ TABLES: dict[str, StoreTable] = {
             "catalogue", "every indicator's definition (data/indicators.yml)", "jsna.compute.indicators:catalogue_table", ("indicator_id",),
             _columns(
                 "indicator_id", ("title", "str", "the indicator's title"), ("definition", "str", "what it measures"),
-                ("method", "str", "its method (python -m jsna store describe lists them)"), "unit", "age",
+                ("method", "str", "its method (python -m jsna store describe lists them)"),
+                ("method_words", "str", "the method in plain words, with how its 95% limits are calculated"), "unit", "age",
                 ("sex", "list[str]", "the sexes it is published for"), "polarity",
+                ("polarity_words", "str", "the polarity in plain words: Higher is better, Lower is better, No judgement of better or worse"),
                 ("areas", "list[str]", "the area types it is published for"), ("windows", "list[int]", "the period lengths, in years"),
                 ("year_type", "str", "calendar, financial or academic"), "source", ("chapter", "str", "the chapter it is shown in"),
                 ("disclosure", "str", "the disclosure rule it is published under (empty: none)"),
                 ("funnel", "bool", "practices compared in a funnel plot"), ("marmot", "str", "the Marmot policy objective it measures"),
                 ("deprivation_breakdown", "bool", "broken down by local deprivation quintile"),
+                ("fingertips_id", "str", "its OHID Fingertips indicator id (empty: none)"),
+                ("rationale", "str", "why it matters to a Health and Wellbeing Board, in plain words (empty: not written)"),
             ),
             download="indicator-definitions.csv",
         ),

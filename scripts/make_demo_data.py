@@ -70,6 +70,8 @@ CAUSES = ("circulatory", "cancer", "respiratory", "digestive", "external", "ment
 DEATH_CAUSES = CAUSES + ("suicide", "drug_misuse")
 PREVENTABLE = ("false", "true")
 CONDITIONS = ("copd", "chd", "stroke", "self_harm", "alcohol_narrow", "falls", "hip_fracture", "child_injury")
+#: Conditions added later, drawn from their own random stream so the earlier draws stay as they were.
+LATER_CONDITIONS = ("uti",)
 SCHOOL_YEARS = ("Reception", "Year 6")
 REGISTERS = ("diabetes", "chd", "hypertension", "copd", "depression", "dementia")
 SEASONS = ("aug_nov", "dec_mar", "apr_jul")
@@ -110,6 +112,10 @@ ADMISSION_TARGETS = {
     "falls": (2100.0, 2021, "dsr65"),  # per 100,000 aged 65+, ESP2013 65+ bands
     "hip_fracture": (560.0, 2021, "dsr65"),  # per 100,000 aged 65+, ESP2013 65+ bands
     "child_injury": (1000.0, 2021, "crude0_14"),  # 100 per 10,000 aged 0-14
+    # Urinary tract infections, 65+: England's level. NHS England (October 2023): 147,285
+    # emergency admissions with a primary diagnosis of UTI in 2022/23, 56% of them aged over 65;
+    # over ONS Census 2021's 10.4 million people aged 65+ in England, about 790 per 100,000.
+    "uti": (790.0, 2022, "dsr65"),
 }
 
 YEAR6_EXCESS_WEIGHT_TARGET = 40.38  # %, Fingertips, 2017/18-2019/20
@@ -191,21 +197,22 @@ ADMISSION_AGE = {
     "falls": [0] * 14 + [1, 1.8, 3.5, 7, 12, 18],
     "hip_fracture": [0] * 14 + [1, 2, 4.5, 9, 16, 26],
     "child_injury": [1.5, 1.3, 0.7, 0.9] + [0] * 16,
+    "uti": [0] * 14 + [1, 1.6, 2.8, 4.8, 7.5, 11],  # 90+ about 11 times 65-69 (UKHSA 2023/24: 3,367 per 100,000 at 90+)
 }
 ADMISSION_MALE_RATIO = {
     "copd": 1.1, "chd": 2.2, "stroke": 1.25, "self_harm": 0.6, "alcohol_narrow": 1.9, "falls": 0.7,
-    "hip_fracture": 0.55, "child_injury": 1.3,
+    "hip_fracture": 0.55, "child_injury": 1.3, "uti": 0.8,
 }
 ADMISSION_GRADIENT = {
     "copd": 1.6, "chd": 0.9, "stroke": 0.6, "self_harm": 1.1, "alcohol_narrow": 1.1, "falls": 0.4,
-    "hip_fracture": 0.3, "child_injury": 0.7,
+    "hip_fracture": 0.3, "child_injury": 0.7, "uti": 0.5,
 }
 #: Admissions relative to the pre-pandemic level: +1% a year to 2019/20, the pandemic year
 #: 2020/21 (year 2021) lower, recovery in 2021/22.
 ADMISSION_TREND = 0.01
 ADMISSION_PANDEMIC = {
     "copd": 0.60, "chd": 0.85, "stroke": 0.95, "self_harm": 0.95, "alcohol_narrow": 0.95, "falls": 0.90,
-    "hip_fracture": 1.00, "child_injury": 0.80,
+    "hip_fracture": 1.00, "child_injury": 0.80, "uti": 0.85,
 }
 ADMISSION_2022 = 0.97
 
@@ -385,7 +392,7 @@ def streams(seed: int) -> dict[str, np.random.Generator]:
     names = ("geography", "deprivation", "population", "births", "mortality", "admissions", "child_weight",
              "practices", "registers", "practice_admissions", "survey",
              "maternity", "causes", "seasons", "child_health", "practice_services", "dementia", "survey_weight",
-             "reablement")
+             "reablement", "uti")
     children = np.random.SeedSequence(seed).spawn(len(names))
     return {name: np.random.default_rng(child) for name, child in zip(names, children)}
 
@@ -680,11 +687,11 @@ def _rate_of(counts: np.ndarray, population: np.ndarray, basis: str) -> float:
     return 1e5 * np.sum(weights * counts[:, ages].sum(axis=0) / population[:, ages].sum(axis=0))
 
 
-def make_admissions(rng, population, areas) -> pd.DataFrame:
+def make_admissions(rng, population, areas, conditions: tuple[str, ...] = CONDITIONS) -> pd.DataFrame:
     """Emergency admissions by small area, year, sex, age band and condition (non-zero rows)."""
-    expected = np.zeros(population.shape + (len(CONDITIONS),))
+    expected = np.zeros(population.shape + (len(conditions),))
     years = YEARS - 2020
-    for c, condition in enumerate(CONDITIONS):
+    for c, condition in enumerate(conditions):
         trend = np.exp(ADMISSION_TREND * np.minimum(years, 0))
         trend = np.where(YEARS == 2021, ADMISSION_PANDEMIC[condition], np.where(YEARS == 2022, ADMISSION_2022, trend))
         sex = np.array([ADMISSION_MALE_RATIO[condition], 1.0])
@@ -696,7 +703,7 @@ def make_admissions(rng, population, areas) -> pd.DataFrame:
         cell *= target / _rate_of(cell[:, t].sum(axis=0), population[:, t].sum(axis=0), basis)
         expected[..., c] = cell
     admissions = rng.poisson(expected)
-    return tidy(areas.code, BY_SEX_AGE + [("condition", CONDITIONS)], {"admissions": admissions}, "admissions")
+    return tidy(areas.code, BY_SEX_AGE + [("condition", conditions)], {"admissions": admissions}, "admissions")
 
 
 def make_child_weight(rng, population, areas) -> pd.DataFrame:
@@ -1144,7 +1151,8 @@ def generate(seed: int = SEED, kit: Kit | Path | str = DEFAULT_KIT) -> Demo:
     deaths = refine_causes(rng["causes"], deaths, expected, population, areas)
     deaths_by_season = make_deaths_by_season(rng["seasons"], deaths, areas)
     child_health = make_child_health(rng["child_health"], population, areas)
-    admissions = make_admissions(rng["admissions"], population, areas)
+    admissions = pd.concat([make_admissions(rng["admissions"], population, areas),
+                            make_admissions(rng["uti"], population, areas, LATER_CONDITIONS)], ignore_index=True)
     child_weight = make_child_weight(rng["child_weight"], population, areas)
     practice_geography, practices = make_practices(rng["practices"], population, areas, kit)
     registers = make_registers(rng["registers"], practices)
@@ -1207,6 +1215,12 @@ def write(tables: dict[str, pd.DataFrame], out: Path, demo: Demo) -> None:
     reproducible), and ``provenance.yml``."""
     out.mkdir(parents=True, exist_ok=True)
     (out / "provenance.yml").write_text(provenance(demo), encoding="utf-8")
+    for kind, (path, code) in demo.kit.boundaries.items():  # the kit's shapes, keyed by area_code
+        features = sorted(json.loads(path.read_text(encoding="utf-8"))["features"], key=lambda f: str(f["properties"][code]))
+        shapes = {"type": "FeatureCollection", "features": [
+            {"type": "Feature", "properties": {"area_code": str(f["properties"][code])}, "geometry": f["geometry"]} for f in features]}
+        (out / "boundaries").mkdir(exist_ok=True)
+        (out / "boundaries" / f"{kind}.geojson").write_text(json.dumps(shapes, separators=(",", ":")) + "\n", encoding="utf-8")
     for name, table in tables.items():
         path = out / FILES[name]
         compression = {"method": "gzip", "mtime": 0} if path.suffix == ".gz" else None

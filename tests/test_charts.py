@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
-import urllib.parse
+import re
 
 import altair as alt
 import pandas as pd
@@ -24,6 +26,16 @@ def layers(chart: alt.TopLevelMixin) -> list[dict]:
     return chart.to_dict()["layer"]
 
 
+def embedded_specs(page: str) -> list[dict]:
+    """The specifications a page's ``vegaEmbed(id, spec, options)`` calls embed."""
+    decoder, specs = json.JSONDecoder(), []
+    for call in re.finditer(r"vegaEmbed\(", page):
+        rest = page[call.end() :]
+        _, end = decoder.raw_decode(rest)
+        specs.append(decoder.raw_decode(rest[end:].lstrip(", "))[0])
+    return specs
+
+
 def test_show_needs_alt_text_and_a_table() -> None:
     chart = alt.Chart(pd.DataFrame({"x": [1]})).mark_point().encode(x="x:Q")
     with pytest.raises(ValueError, match="alt text"):
@@ -32,20 +44,78 @@ def test_show_needs_alt_text_and_a_table() -> None:
         charts.show(chart, alt_text="A point.", table=pd.DataFrame(), name="x")
 
 
-def test_figure_block_has_chart_alt_text_table_and_csv_and_no_cdn() -> None:
+def test_figure_block_has_chart_alt_text_table_and_one_csv_link_and_no_cdn() -> None:
     chart = charts.ranked_bars(compared(), title="Ash is worse", subtitle="2022", unit="years",
                                references=[("Borough: 77.0", 77.0), ("England: 78.0", 78.0)], legend_title="Compared with Borough")  # fmt: skip
     table = compared().rename(columns={"area_name": "Area"})
-    page = charts.show(chart, alt_text="Three wards ranked.", table=table, name="wards", note="[c] a note")._repr_html_()
+    figure = charts.show(chart, alt_text="Three wards ranked.", table=table, name="wards", note="[c] a note")
+    page = figure._repr_html_()
     assert 'role="img" tabindex="0" aria-label="Three wards ranked."' in page and "vegaEmbed(" in page and "jsnaDescribed" in page
     assert "<table" in page and "<td>Ash</td>" in page and "[c] a note" in page
-    csv = urllib.parse.unquote(page.split("data:text/csv;charset=utf-8,")[1].split('"')[0])
-    assert csv.splitlines()[0] == "Area,value,lower_95_0,upper_95_0,comparison"
+    # One link to the chart's CSV file, beside the chapter pages' folders; no copy of the data in it.
+    links = re.findall(r'<a class="jsna-download" href="([^"]+)"', page)
+    assert links == [f"../../downloads/charts/{figure.file_name}"] and re.fullmatch(r"wards-[0-9a-f]{8}\.csv", figure.file_name)
+    assert "data:text/csv" not in page and page.count("Download the data (CSV)") == 1
+    csv = figure.csv()
+    assert csv.splitlines()[0] == ",".join([*charts.CSV_CONTEXT, "Area", "value", "lower_95_0", "upper_95_0", "comparison", *charts.CSV_PROVENANCE])
+    # The notebook keeps the CSV as output metadata, which no page shows.
+    data, metadata = figure._repr_mimebundle_()
+    assert data == {"text/html": page} and metadata == {charts.CHART_CSV: {"file": figure.file_name, "csv": csv}}
     # Nothing is fetched from elsewhere: no script source, data embedded rather than loaded by URL
     # (the "$schema" address is an identifier vega-embed does not fetch).
     assert "<script src" not in page and '"url":' not in page
     assert "http" not in page.replace('"$schema":"https://vega.github.io/schema/', "")
     assert page == charts.show(chart, alt_text="Three wards ranked.", table=table, name="wards", note="[c] a note")._repr_html_()
+
+
+def test_the_embedded_spec_is_lean_the_alt_text_once_and_numbers_to_six_digits() -> None:
+    data = pd.DataFrame({"x": [1.0, 2.0], "y": [8.204984173011379, 1e-9]})
+    chart = alt.Chart(data).mark_point().encode(x="x:Q", y="y:Q")
+    figure = charts.show(chart, alt_text="Two points, the first at 8.2.", table=data, name="points")
+    page = figure._repr_html_()
+    [spec] = embedded_specs(page)
+    assert "description" not in spec and page.count("Two points, the first at 8.2.") == 2  # aria-label and caption
+    assert [row["y"] for rows in spec["datasets"].values() for row in rows] == [8.20498, 1e-9]
+    assert figure.chart.to_dict()["description"] == "Two points, the first at 8.2."
+
+
+def test_figure_csv_carries_its_context_on_every_row() -> None:
+    entry = pd.Series({"indicator_id": "smoking", "title": "Smoking prevalence (%)", "unit": "%", "source": "A survey"})
+    table = pd.DataFrame({"Period": ["2021", "2022"], "Value": [14.2, 13.9]})
+    chart = alt.Chart(table).mark_line().encode(x="Period:O", y="Value:Q")
+    figure = charts.show(chart, alt_text="A line.", table=table, name="trend-smoking", indicator=entry, area_code="E08000027",
+                         area_name="Dudley", period=table["Period"], sex="Persons")  # fmt: skip
+    rows = pd.read_csv(io.StringIO(figure.csv()), dtype=str, keep_default_na=False)
+    assert rows[list(charts.CSV_CONTEXT)].to_dict("records")[0] == {
+        "indicator_id": "smoking", "indicator_name": "Smoking prevalence (%)", "area_code": "E08000027", "area_name": "Dudley",
+        "period": "2021", "sex": "Persons", "unit": "%"}  # fmt: skip
+    assert rows["period"].tolist() == ["2021", "2022"] and set(rows["source"]) == {"A survey"}
+    assert set(rows["release"]) == set(rows["data_vintage"]) == {""}  # the publish step fills them in
+    # A keyword overrides the entry; a per-row value must have one value per row.
+    assert set(pd.read_csv(io.StringIO(charts.show(chart, alt_text="A line.", table=table, name="t", indicator=entry, unit="percent").csv()))["unit"]) == {"percent"}
+    rows = pd.read_csv(io.StringIO(charts.show(chart, alt_text="A line.", table=table, name="t", indicator_id=["a", "b"], indicator_name=("A", "B")).csv()))
+    assert rows["indicator_id"].tolist() == ["a", "b"] and rows["indicator_name"].tolist() == ["A", "B"]
+    with pytest.raises(ValueError, match="3 values for 2 rows"):
+        charts.show(chart, alt_text="A line.", table=table, name="t", period=["a", "b", "c"]).csv()
+    # Callers that pass no context still get every column, empty.
+    plain = pd.read_csv(io.StringIO(charts.show(chart, alt_text="A line.", table=table, name="t").csv()), dtype=str, keep_default_na=False)
+    assert list(plain.columns) == [*charts.CSV_CONTEXT, "Period", "Value", *charts.CSV_PROVENANCE]
+
+
+def test_figure_csv_is_formula_safe_and_its_file_name_is_a_plain_name() -> None:
+    table = pd.DataFrame({"Area": ["=HYPERLINK(\"x\")", "-2+3", "Ash"], "Value": [-2.5, 1.0, 3.0], "=SUM(A1)": ["a", "b", "c"]})
+    chart = alt.Chart(table).mark_point().encode(x="Value:Q")
+    figure = charts.show(chart, alt_text="Points.", table=table, name="funnel-x-2021/22", area_name="+cmd")
+    rows = list(csv.reader(io.StringIO(figure.csv())))
+    assert "'=SUM(A1)" in rows[0]
+    assert [row[rows[0].index("Area")] for row in rows[1:]] == ["'=HYPERLINK(\"x\")", "'-2+3", "Ash"]
+    assert [row[rows[0].index("Value")] for row in rows[1:]] == ["-2.5", "1.0", "3.0"]  # numbers untouched
+    assert {row[rows[0].index("area_name")] for row in rows[1:]} == {"'+cmd"}
+    assert re.fullmatch(r"funnel-x-2021-22-[0-9a-f]{8}\.csv", figure.file_name)
+    # Two figures given one name but different numbers get different files; the same numbers, the same file.
+    other = charts.show(chart, alt_text="Points.", table=table.assign(Value=[1.0, 2.0, 3.0]), name="funnel-x-2021/22", area_name="+cmd")
+    same = charts.show(chart, alt_text="Other words.", table=table, name="funnel-x-2021/22", area_name="+cmd")
+    assert other.file_name != figure.file_name and same.file_name == figure.file_name
 
 
 def test_ranked_bars_show_comparison_by_colour_and_shape_and_label_the_references() -> None:
@@ -119,3 +189,131 @@ def test_every_builder_renders_offline(builder: str) -> None:
 def test_html_fragment_displays_as_html() -> None:
     fragment = charts.Html("<p>x</p>")
     assert fragment._repr_html_() == "<p>x</p>" and fragment == "<p>x</p>"
+
+
+# --------------------------------------------------------------------------------------------
+# Descriptions of the marks come from the specification
+# --------------------------------------------------------------------------------------------
+def trend_data(england_limits: bool = False) -> pd.DataFrame:
+    return pd.DataFrame({"period": ["2020", "2021", "2020", "2021"], "series": ["Here", "Here", "England", "England"], "value": [1.0, 2.0, 1.5, 1.6],
+                         "lower_95_0": [0.5, 1.5, None, None], "upper_95_0": [1.5, 2.5, None, None]})  # fmt: skip
+
+
+def test_mark_words_follow_the_specification() -> None:
+    trend = charts.interval_trend(trend_data(), title="t", subtitle="s", unit="%", order=["2020", "2021"])
+    assert charts.mark_words(trend) == {"95% confidence interval": "shaded band", "Here": "solid line with circles", "England": "dashed line with diamonds"}
+    # Change how England is drawn and the words change with it.
+    spec = trend.to_dict()
+    line = next(layer for layer in spec["layer"] if layer["mark"]["type"] == "line")
+    line["encoding"]["strokeDash"]["scale"]["range"] = [[1, 0], [2, 2]]
+    line["encoding"]["shape"]["scale"]["range"] = ["circle", "square"]
+    assert charts.mark_words(spec)["England"] == "dotted line with squares"
+    line["encoding"].pop("strokeDash")
+    assert charts.mark_words(spec)["England"] == "solid line with squares"
+
+    shares = pd.DataFrame({"sex": ["Male", "Female"], "age_band": ["0-4", "0-4"], "share": [50.0, 50.0]})
+    pyramid = charts.pyramid(shares, shares, title="t", subtitle="s", place_label="Here 2022", comparator_label="England 2021")
+    assert charts.mark_words(pyramid) == {"Here 2022": "bars", "England 2021": "dashed line with diamonds"}
+    spec = pyramid.to_dict()
+    comparator = next(layer for layer in spec["layer"] if layer["mark"]["type"] == "line")
+    comparator["mark"]["strokeDash"], comparator["mark"]["point"]["shape"] = [1, 0], "triangle-up"
+    assert charts.mark_words(spec)["England 2021"] == "solid line with upward triangles"
+
+    ranked = charts.ranked_bars(compared(), title="t", subtitle="s", unit="years", references=[("Borough: 77.0", 77.0), ("England: 78.0", 78.0)],
+                                legend_title="c")  # fmt: skip
+    assert charts.mark_words(ranked) == {"95% confidence interval": "horizontal lines", "Borough: 77.0": "dashed vertical line",
+                                         "England: 78.0": "dotted vertical line", "Better": "upward triangles", "Similar": "circles",
+                                         "Worse": "downward triangles"}  # fmt: skip
+    assert charts.key_sentence(ranked, {"England: 78.0": "England"}, only=["England: 78.0", "95% confidence interval"]) == (
+        "England: dotted vertical line; 95% confidence interval: horizontal lines.")
+
+
+def test_mark_words_of_funnel_quantiles_spine_and_control_chart() -> None:
+    points = pd.DataFrame({"area_name": ["P1", "P2"], "denominator": [1000, 2000], "value": [9.0, 16.0],
+                           "significance": ["Not significant", "High (0.001)"], "outlier": [False, True]})  # fmt: skip
+    lines = pd.DataFrame({"denominator": [1000, 1000], "limit": ["95% limits", "99.8% limits"], "side": ["upper", "upper"], "value": [12.0, 13.0]})
+    funnel = charts.mark_words(charts.funnel(points, lines, baseline=10.0, baseline_label="Borough: 10.0", title="t", subtitle="s", unit="%"))
+    assert funnel["95% limits"] == "dashed line" and funnel["99.8% limits"] == "solid line" and funnel["Borough: 10.0"] == "solid horizontal line"
+    data = pd.DataFrame({"category": [1, 2], "series": ["Men", "Men"], "value": [1.0, 2.0], "lower_95_0": [0.5, 1.5], "upper_95_0": [1.5, 2.5]})
+    fitted = pd.DataFrame({"category": [1, 2], "series": ["Men", "Men"], "fitted": [1.0, 2.0]})
+    quantiles = charts.mark_words(charts.quantile_values(data, title="t", subtitle="s", unit="years", n=2, kind="quintile", fitted=fitted))
+    assert quantiles == {"slope index of inequality": "dashed line", "95% confidence interval": "vertical lines", "Men": "circles"}
+    spine = pd.DataFrame({"indicator": ["A"], "position": [0.3], "range_from": [0.1], "range_to": [0.8], "value_text": ["1"],
+                          "range_text": ["0 – 2"], "comparison": ["Worse"]})  # fmt: skip
+    assert charts.mark_words(charts.spine(spine, title="t", subtitle="s", rows=["A"], range_title="r")) == {
+        "range": "bars", "England": "solid vertical line", "Worse": "downward triangles"}
+    xmr = pd.DataFrame({"period": ["Q1", "Q2"], "value": [1.0, 2.0], "mean": [1.5, 1.5], "lower_process_limit": [0.0, 0.0],
+                        "upper_process_limit": [3.0, 3.0], "target": [2.0, 2.0], "point": ["Common cause", "Special cause: concern"], "rules": ["", ""]})  # fmt: skip
+    words = charts.mark_words(charts.xmr_chart(xmr, title="t", subtitle="s", unit="%", order=["Q1", "Q2"]))
+    assert (words["Mean"], words["Process limits"], words["Target"], words["Special cause: concern"]) == ("solid line", "dashed line", "dotted line", "squares")
+
+
+# --------------------------------------------------------------------------------------------
+# No layer is left without a number to scale: Vega's "Infinite extent" warnings
+# --------------------------------------------------------------------------------------------
+VALID_FIELD = re.compile(r'isValid\(datum\["(\w+)"\]\)')
+
+
+def reaching(spec: dict, layer: dict) -> list[dict]:
+    """The rows of ``spec``'s data that a layer's filters let through (the filters the builders
+    write: :func:`charts.valid`, a series, a flag); any other filter fails the test."""
+    name = layer.get("data", spec.get("data", {})).get("name")
+    rows = spec["datasets"][name]
+    for transform in layer.get("transform", []):
+        test = transform["filter"]
+        if VALID_FIELD.search(test):
+            fields = VALID_FIELD.findall(test)
+            rows = [r for r in rows if all(isinstance(r.get(f), (int, float)) and r[f] == r[f] for f in fields)]
+        elif (series := re.fullmatch(r"\(datum\.(\w+) === '([^']*)'\)", test)) is not None:
+            rows = [r for r in rows if r.get(series.group(1)) == series.group(2)]
+        elif (flag := re.fullmatch(r"datum\.(\w+)", test)) is not None:
+            rows = [r for r in rows if r.get(flag.group(1))]
+        else:
+            raise AssertionError(f"unknown filter {test!r}")
+    return rows
+
+
+def assert_no_infinite_extent(chart: alt.TopLevelMixin) -> None:
+    """Every quantitative field a layer scales has a number in some row that reaches the layer
+    (unless its scale has a domain of its own), and an interval layer (x2 or y2) is reached by
+    no row without both ends."""
+    spec = chart.to_dict()
+    for layer in spec.get("layer", [spec]):
+        rows = reaching(spec, layer)
+        encoding = layer.get("encoding", {})
+        for channel in ("x", "y", "x2", "y2"):
+            field = encoding.get(channel, {}).get("field")
+            main = encoding.get(channel.rstrip("2"), {})
+            if not field or (channel in ("x", "y") and main.get("type") != "quantitative") or "domain" in main.get("scale", {}):
+                continue
+            assert any(isinstance(r.get(field), (int, float)) for r in rows), f"{layer['mark']} has no number for {field}"
+        interval = [encoding[c]["field"] for end in ("x2", "y2") if end in encoding for c in (end[0], end) if "field" in encoding[c]]
+        for row in rows:
+            assert all(isinstance(row.get(f), (int, float)) for f in interval), f"an interval row without both ends: {row}"
+
+
+def test_interval_layers_leave_out_rows_without_limits_and_empty_layers_are_not_drawn() -> None:
+    gaps = compared().assign(lower_95_0=[73.0, None, None], upper_95_0=[75.0, None, None])
+    ranked = charts.ranked_bars(gaps, title="t", subtitle="s", unit="years", references=[("B", 77.0)], legend_title="c")
+    assert_no_infinite_extent(ranked)
+    unlimited = compared().assign(lower_95_0=None, upper_95_0=None)
+    chart = charts.ranked_bars(unlimited, title="t", subtitle="s", unit="years", references=[("B", float("nan"))], legend_title="c")
+    assert_no_infinite_extent(chart)
+    assert not any("x2" in layer.get("encoding", {}) for layer in layers(chart))  # no interval layer at all
+    # A trend with no limits anywhere (published values), and one with no value at all ([x] every year).
+    no_limits = trend_data().assign(lower_95_0=None, upper_95_0=None)
+    assert_no_infinite_extent(charts.interval_trend(no_limits, title="t", subtitle="s", unit="%", order=["2020", "2021"]))
+    assert "95% confidence interval" not in charts.mark_words(charts.interval_trend(no_limits, title="t", subtitle="s", unit="%", order=["2020", "2021"]))
+    nothing = trend_data().iloc[:0]
+    assert_no_infinite_extent(charts.interval_trend(nothing, title="t", subtitle="s", unit="%", order=["2020", "2021"]))
+    assert_no_infinite_extent(charts.interval_trend(trend_data(), title="t", subtitle="s", unit="%", order=["2020", "2021"]))
+    # A funnel with no outlier to name; quantiles and a spine without limits or ranges.
+    points = pd.DataFrame({"area_name": ["P1"], "denominator": [1000], "value": [9.0], "significance": ["Not significant"], "outlier": [False]})
+    lines = pd.DataFrame({"denominator": [1000, 2000], "limit": ["95% limits"] * 2, "side": ["upper"] * 2, "value": [12.0, 11.0]})
+    assert_no_infinite_extent(charts.funnel(points, lines, baseline=10.0, baseline_label="B", title="t", subtitle="s", unit="%"))
+    data = pd.DataFrame({"category": [1, 2], "series": ["Men", "Men"], "value": [1.0, 2.0], "lower_95_0": [None, 1.5], "upper_95_0": [None, 2.5]})
+    assert_no_infinite_extent(charts.quantile_values(data, title="t", subtitle="s", unit="years", n=2, kind="quintile"))
+    assert_no_infinite_extent(charts.quantile_values(data.assign(lower_95_0=None, upper_95_0=None), title="t", subtitle="s", unit="years", n=2, kind="quintile"))
+    spine = pd.DataFrame({"indicator": ["A"], "position": [0.3], "range_from": [None], "range_to": [None], "value_text": ["1"],
+                          "range_text": ["[x]"], "comparison": ["Worse"]})  # fmt: skip
+    assert_no_infinite_extent(charts.spine(spine, title="t", subtitle="s", rows=["A"], range_title="r"))

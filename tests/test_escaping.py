@@ -334,17 +334,18 @@ def test_tables_escape_names_titles_and_headings(store: Store) -> None:
     ],
 )
 def test_figures_keep_data_inside_their_script_and_their_csv_inert(store: Store, figure) -> None:
-    page = figure(store)._repr_html_()
+    made = figure(store)
+    page = made._repr_html_()
     assert_safe_html(page)
     spec = json.dumps(embedded_specs(page))
     assert SCRIPT in spec or CLOSE in spec or FORMULA in spec  # the names reach the chart intact
-    for text in csv_in(page):
+    for text in [*csv_in(page), made.csv()]:
         assert_safe_csv(text)
 
 
 def test_compare_areas_csv_prefixes_the_formula_and_keeps_the_numbers(store: Store, folder: Path) -> None:
     figure = views.compare_areas_figure(store, T1, "admissions")
-    [text] = csv_in(figure._repr_html_())
+    text = figure.csv()
     table = pd.read_csv(io.StringIO(text), keep_default_na=False)
     assert table["Area"].tolist() == [f"{SCRIPT} ward", f"'{FORMULA} ward", "Cedar ward"]  # CSV is data: only the formula changes
     rows = pd.read_parquet(folder / "indicators.parquet")
@@ -355,7 +356,7 @@ def test_compare_areas_csv_prefixes_the_formula_and_keeps_the_numbers(store: Sto
 
 
 def test_a_place_named_as_a_formula_heads_its_trend_table_safely(store: Store) -> None:
-    [text] = csv_in(views.trend_figure(store, W2, "admissions")._repr_html_())
+    text = views.trend_figure(store, W2, "admissions").csv()
     header = next(csv.reader(io.StringIO(text)))
     assert f"'{FORMULA} ward" in header and f"{FORMULA} ward" not in header
 

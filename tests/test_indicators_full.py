@@ -44,14 +44,14 @@ CHAPTERS = {
                   "cervical_screening", "under_75_cancer_preventable", "under_75_cvd_preventable", "copd_admissions",
                   "chd_admissions", "stroke_admissions", "self_harm_admissions", "alcohol_admissions_narrow", "suicide_rate",
                   "drug_misuse_deaths", "health_check_uptake", "emergency_cancer_admissions"],
-    "age_well": ["life_expectancy_65", "life_expectancy_65_sii", "dfle_birth", "dfle_65", "falls_admissions_65", "hip_fracture_admissions_65",
-                 "dementia_diagnosis_rate", "excess_winter_deaths", "flu_vaccination_65", "reablement_91_days"],
+    "age_well": ["life_expectancy_65", "life_expectancy_65_sii", "dfle_birth", "dfle_65", "falls_admissions_65", "uti_admissions_65",
+                 "hip_fracture_admissions_65", "dementia_diagnosis_rate", "excess_winter_deaths", "flu_vaccination_65", "reablement_91_days"],
 }  # fmt: skip
 METHODS = {
     "crude_rate": {"infant_mortality", "under_18_conceptions", "child_injury_admissions", "emergency_cancer_admissions"},
     "dsr": {"under_75_cancer_preventable", "under_75_cvd_preventable", "suicide_rate", "drug_misuse_deaths", "copd_admissions",
             "chd_admissions", "stroke_admissions", "self_harm_admissions", "alcohol_admissions_narrow", "falls_admissions_65",
-            "hip_fracture_admissions_65"},
+            "hip_fracture_admissions_65", "uti_admissions_65"},
     "survey": {"adult_smoking", "physical_inactivity", "adult_excess_weight"},
     "published": {"dfle_birth", "dfle_65"},
     "ewd_index": {"excess_winter_deaths"},
@@ -60,7 +60,7 @@ METHODS = {
     "count": {"population"},
 }  # fmt: skip
 HOSPITAL = {"child_injury_admissions", "copd_admissions", "chd_admissions", "stroke_admissions", "self_harm_admissions",
-            "alcohol_admissions_narrow", "falls_admissions_65", "hip_fracture_admissions_65", "emergency_cancer_admissions"}
+            "alcohol_admissions_narrow", "falls_admissions_65", "hip_fracture_admissions_65", "uti_admissions_65", "emergency_cancer_admissions"}
 
 
 @pytest.fixture(scope="module")

@@ -281,21 +281,29 @@ def test_priority_list_is_worse_than_england_and_getting_worse_at_the_same_perio
     assert first["indicator_id"].tolist() == ["b", "a"] and (first["tier"] == 1).all()
     assert first["distance"].tolist() == pytest.approx([0.5, 0.1])
     watch = iv.priorities(store, BOROUGH, watch=True)
-    assert list(zip(watch["tier"], watch["indicator_id"])) == [(1, "b"), (1, "a"), (2, "c"), (3, "d"), (3, "g")]
+    # g could not be compared with England: its own tier, never "not significantly worse".
+    assert list(zip(watch["tier"], watch["indicator_id"])) == [(1, "b"), (1, "a"), (2, "c"), (3, "d"), (4, "g")]
+    assert watch.set_index("indicator_id").loc["g", "reason"] == "no England value for that period"
     table = str(iv.priority_table(store, BOROUGH))
     assert "2 indicators are significantly worse than England and getting worse" in table
-    position = [table.index(f"Indicator {i} (%)") for i in "bacd"]
+    assert "1 of 7 indicators could not be compared with England (1: no England value for that period)" in table
+    assert "1 of them is getting worse and could be worse than England" in table
+    position = [table.index(f"Indicator {i} (%)") for i in "bacdg"]
     assert position == sorted(position)
+    assert position[-1] > table.index(f">{iv.TIERS[4]}</th>") > position[-2]  # g sits under its own heading
     assert "Indicator e (%)" not in table and "Indicator f (%)" not in table
     marmot = str(iv.marmot_summary(store, BOROUGH))
-    assert "Strengthen the role and impact of ill-health prevention</th><td>7</td><td>1</td><td>2</td><td>3</td><td>4</td>" in marmot
+    # indicators, better, similar, worse, not compared, getting worse
+    assert "Strengthen the role and impact of ill-health prevention</th><td>7</td><td>1</td><td>2</td><td>3</td><td>1</td><td>4</td>" in marmot
     assert "No indicator in this book measures it yet" in marmot  # e.g. good work
 
 
 def test_no_priorities_is_said_in_words(tmp_path: Path) -> None:
     store = constructed_store(tmp_path / "store", [("a", 2020, 20.0, 20.0, "Similar", "No significant change")])
     assert iv.priorities(store, BOROUGH, watch=True).empty
-    assert "No indicator for Dudley is both significantly worse than England and getting worse" in str(iv.priority_table(store, BOROUGH))
+    table = str(iv.priority_table(store, BOROUGH))
+    assert "No indicator for Dudley that could be compared with England is both significantly worse than England and getting worse" in table
+    assert "could not be compared" not in table  # every indicator was compared
 
 
 # --------------------------------------------------------------------------------------------

@@ -51,7 +51,7 @@ def test_the_second_authority_plans_its_own_places(exampleton) -> None:
     settings = Settings(data=exampleton / "data", parameters=exampleton / "parameters")
     plan = plan_for(settings, load_parameters(settings))
     assert {job.place for job in plan.jobs} == {"E06000999"} | set(load_kit(EXAMPLETON).wards["code"]) | {"U99001", "U99002", "U99003"}
-    assert [job.chapter for job in plan.jobs if job.place == "E06000999"] == ["population", "start_well", "live_well", "age_well", "inequalities"]
+    assert [job.chapter for job in plan.jobs if job.place == "E06000999"] == ["profile", "population", "start_well", "live_well", "age_well", "inequalities"]
 
 
 @pytest.mark.smoke

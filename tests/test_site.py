@@ -39,7 +39,7 @@ def test_site_has_start_page_place_pages_and_chapters(site: Path) -> None:
         assert (html / page).exists(), page
     page = (html / f"{folder}/population.html").read_text()
     assert f"Population: {township.name}" in page
-    assert page.count('class="jsna-chart"') == 3
+    assert page.count('class="jsna-chart"') == 4  # pyramid, age trend, deprivation deciles and their map
     assert page.count("<details") >= 3 and "Download the data (CSV)" in page
     assert "synthetic demonstration data" in page  # the banner is on every page
 
@@ -69,12 +69,12 @@ def test_no_page_references_anything_outside_the_site(site: Path) -> None:
 
 
 def test_downloads_hold_the_store(site: Path) -> None:
-    published = pd.read_csv(site / "html" / "downloads" / "indicators.csv")
+    published = pd.read_csv(site / "html" / "downloads" / "indicators.csv", low_memory=False)
     store = pd.read_parquet(site / "store" / "indicators.parquet")
     assert len(published) == len(store) > 0
     assert {"indicator_id", "area_code", "value", "lower_95_0", "upper_99_8", "compared_to_england"} <= set(published.columns)
     for name, file in ((name, t.download) for name, t in TABLES.items() if t.download):
-        downloaded = pd.read_csv(site / "html" / "downloads" / file)
+        downloaded = pd.read_csv(site / "html" / "downloads" / file, low_memory=False)
         assert len(downloaded) == len(pd.read_parquet(site / "store" / f"{name}.parquet")) > 0, file
     definitions = (site / "html" / "about" / "definitions.html").read_text()
     assert "Marmot objective" in definitions and "Give every child the best start in life" in definitions
@@ -102,7 +102,7 @@ def test_charts_render_in_chromium(site: Path, server: str, browser) -> None:
     page.goto(f"{server}/borough/dudley/population.html", wait_until="networkidle")
     page.wait_for_selector(".jsna-chart svg", timeout=20_000)
     charts = page.locator(".jsna-chart")
-    assert charts.count() == 3
+    assert charts.count() == 4
     for i in range(charts.count()):
         chart = charts.nth(i)
         assert chart.locator("svg").count() == 1, f"chart {i} did not render"
@@ -153,7 +153,7 @@ def test_no_rate_or_limit_in_the_download_gives_back_more_than_the_published_cou
     count, never a different one; withheld rows publish nothing to try."""
     from jsna.stats.rates import byars_limits
 
-    published = pd.read_csv(site / "html" / "downloads" / "indicators.csv")
+    published = pd.read_csv(site / "html" / "downloads" / "indicators.csv", low_memory=False)
     catalogue = pd.read_csv(site / "html" / "downloads" / "indicator-definitions.csv", keep_default_na=False)
     covered = catalogue.loc[catalogue["disclosure"] != ""].set_index("indicator_id")
     rows = published.loc[published["indicator_id"].isin(covered.index) & (published["area_type"] != "borough")]

@@ -228,11 +228,12 @@ def test_spine_table_rows_equal_the_store(store: Store, folder: Path) -> None:
         row = df.loc[(df["indicator_id"] == "life_exp") & (df["area_code"] == BOROUGH) & (df["sex"] == sex) & (df["years"] == 1)
                      & (df["period_end"] == 2022)].iloc[0]  # fmt: skip
         cells = row_of(table, f"Life expectancy at birth (years) – {words}")
-        wards = df.loc[(df["indicator_id"] == "life_exp") & (df["area_type"] == "ward") & (df["sex"] == sex) & (df["years"] == 1)
+        # The ward range: the wards' pooled (three-year) figures, labelled with their period.
+        wards = df.loc[(df["indicator_id"] == "life_exp") & (df["area_type"] == "ward") & (df["sex"] == sex) & (df["years"] == 3)
                        & (df["period_end"] == 2022), "value"]  # fmt: skip
         assert cells[:7] == [
             f"Life expectancy at birth (years) – {words}", "2022", f"{row['count']:,.0f}", f"{row['value']:.1f}",
-            f"{row['england_value']:.1f}", f"{row['region_value']:.1f}", f"{wards.min():.1f} – {wards.max():.1f}",
+            f"{row['england_value']:.1f}", f"{row['region_value']:.1f}", f"{wards.min():.1f} – {wards.max():.1f} (2020 - 22)",
         ]  # fmt: skip
         assert row["compared_to_england"] in cells[7]
         assert cells[8].endswith(row["recent_trend"])
@@ -242,14 +243,15 @@ def test_spine_table_rows_equal_the_store(store: Store, folder: Path) -> None:
 
 
 def test_spine_table_ward_ranges(store: Store) -> None:
-    # The borough: every ward (Damson's suppressed value is not part of the range).
+    # The borough: Damson's pooled value is suppressed, so 3 of its 4 wards have one: no range.
     cells = row_of(views.spine_table(store, BOROUGH, "age_well"), "Emergency admissions for falls (per 100,000)")
-    assert cells[6] == "120.0 – 140.0"
-    # A township: its own wards only.
+    assert cells[6] == "not shown: too few wards with a value (3 of 4)"
+    # A township: its own wards only, from their pooled period. (A township's table has the
+    # borough's value and England's before the range: cells 4 and 5.)
     cells = row_of(views.spine_table(store, T1, "live_well"), "Life expectancy at birth (years) – women")
-    assert cells[6] == "79.0 – 81.6"
+    assert cells[6] == "79.0 – 81.6 (2020 - 22)"
     cells = row_of(views.spine_table(store, T2, "live_well"), "Life expectancy at birth (years) – women")
-    assert cells[6] == "82.6 – 82.6"
+    assert cells[6] == "82.6 – 82.6 (2020 - 22)"
     # A ward has no wards within it.
     cells = row_of(views.spine_table(store, W1, "live_well"), "Life expectancy at birth (years) – women")
     assert cells[6] == "[x]"
@@ -283,13 +285,18 @@ def test_spine_figure_scales_england_to_the_centre(store: Store) -> None:
 # Compare areas
 # --------------------------------------------------------------------------------------------
 def test_compare_areas_title_counts(store: Store) -> None:
+    # The borough's chapter compares the areas within it with England, as its story says.
     title = " ".join(views.compare_areas_figure(store, BOROUGH, "admissions").chart.to_dict()["title"]["text"])
-    assert title == "Emergency admissions for falls are significantly worse than Borough's in 1 of 2 townships and better in 1"
-    # Wards of a township use pooled years; Ash (worse), Birch (better) and Cedar (similar).
+    assert title == "Emergency admissions for falls are significantly worse than England's in 1 of 2 townships and better in 1"
+    # A township's wards (pooled years) are compared with the borough: Ash, Birch and Cedar (140, 120, 131 +- 1) against 100.
     title = " ".join(views.compare_areas_figure(store, T1, "admissions").chart.to_dict()["title"]["text"])
-    assert title == "Emergency admissions for falls are significantly worse than North township's in 1 of 3 wards and better in 1"
+    assert title == "Emergency admissions for falls are significantly worse than Borough's in 3 of 3 wards"
     title = " ".join(views.compare_areas_figure(store, T1, "life_exp", sex="Male").chart.to_dict()["title"]["text"])
-    assert title == "Life expectancy at birth for men is not significantly different from North township's in any of the 3 wards"
+    assert title == "Life expectancy at birth for men is significantly worse than Borough's in 3 of 3 wards"
+    # The inequalities chapter compares a place's wards with the place itself, and says so.
+    against = views.place_comparator(store, T1, [W1, W2, W4])
+    title = " ".join(views.compare_areas_figure(store, T1, "admissions", against=against).chart.to_dict()["title"]["text"])
+    assert title == "Emergency admissions for falls are significantly worse than North township's in 1 of 3 wards and better in 1"
 
 
 def test_compare_areas_counts_follow_the_store(store: Store, folder: Path) -> None:
@@ -298,11 +305,12 @@ def test_compare_areas_counts_follow_the_store(store: Store, folder: Path) -> No
                   & (df["years"] == 1) & (df["period_end"] == 2022)]  # fmt: skip
     figure = views.compare_areas_figure(store, BOROUGH, "life_exp", sex="Female")
     title = " ".join(figure.chart.to_dict()["title"]["text"])
-    worse = int((kids["compared_to_parent"] == "Worse").sum())
-    assert f"worse than Borough's in {worse} of {len(kids)} townships" in title
+    worse = int((kids["compared_to_england"] == "Worse").sum())
+    assert f"worse than England's in {worse} of {len(kids)} townships" in title
     table = figure.table.set_index("Area")
     assert table.loc["North township", "Value"] == pytest.approx(kids.set_index("area_code").loc[T1, "value"])
     labels = {r["area_name"]: r["comparison"] for r in datasets(figure) if "comparison" in r and "area_name" in r}
+    assert labels == {f"{name} township": label for name, label in zip(kids["area_name"], kids["compared_to_england"])}
     assert labels == {"North township": "Worse", "South township": "Similar"}
     assert "England: 83.0" in json.dumps(figure.chart.to_dict())  # labelled reference line
 
@@ -363,7 +371,9 @@ def test_tartan_has_one_cell_per_indicator_and_place(store: Store) -> None:
 def test_tartan_for_a_township_uses_its_wards_and_marks_suppression(store: Store) -> None:
     figure = views.tartan_rug(store, T2, "age_well")
     cells = {r["place"]: r for r in datasets(figure) if "text" in r}
-    assert set(cells) == {"England", "South township", "Damson ward"}
+    # The borough is a column: a township's rug compares it and its wards with the borough.
+    assert set(cells) == {"England", "Borough", "South township", "Damson ward"}
+    assert cells["Borough"]["comparison"] == "Benchmark" and cells["South township"]["comparison"] == "Better"
     assert cells["Damson ward"]["text"] == "[c]"
     assert "[c] confidential" in figure.note
 
@@ -410,19 +420,26 @@ def test_profile_spine_covers_every_chapter_against_the_parent(store: Store) -> 
     cells = row_of(table, "Life expectancy at birth (years) – men")
     assert cells[3:5] == ["75.0", "78.0"] and "Worse" in cells[6] and "Worse" in cells[7]
     assert ">Compared with Borough<" in table
+    # The authority's profile: against its region and England.
+    borough = views.profile_spine(store, BOROUGH)
+    assert ">Compared with West Midlands<" in borough and ">Compared with England<" in borough
 
 
 def test_headline_findings_follow_the_flags_worst_first(store: Store) -> None:
     lines = views.headline_findings(store, BOROUGH).splitlines()
+    # The borough's profile compares it with its region and England, and says both every time.
     assert lines == [
-        "- Life expectancy at birth for men in Borough (78.0 years in 2022) is significantly worse than England (81.0 years) and getting worse.",
-        # Similar to England, so compared with the borough's parent, the region (84.5 +- 2).
-        "- Life expectancy at birth for women in Borough (82.0 years in 2022) is significantly worse than West Midlands (84.5 years).",
-        "- Emergency admissions for falls in Borough (100.0 per 100,000 in 2022) are significantly better than England (110.0) and getting better.",
+        ("- Life expectancy at birth for men in Borough (78.0 years in 2022) is significantly worse than West Midlands (82.5 years) and "
+         "England (81.0 years), and getting worse."),
+        ("- Life expectancy at birth for women in Borough (82.0 years in 2022) is significantly worse than West Midlands (84.5 years) and "
+         "not significantly different from England (83.0 years)."),
+        ("- Emergency admissions for falls in Borough (100.0 per 100,000 in 2022) are significantly better than West Midlands (111.5) and "
+         "England (110.0), and getting better."),
     ]
-    # A township: worse than England (and than the borough), no trend.
+    # A township's profile: against the borough it lies in and England, both said.
     north = views.headline_findings(store, T1)
-    assert north.splitlines()[0].startswith("- Emergency admissions for falls in North township (130.0 per 100,000 in 2022) are significantly worse than England")
+    assert north.splitlines()[0] == ("- Emergency admissions for falls in North township (130.0 per 100,000 in 2022) are significantly worse "
+                                     "than Borough (100.0) and England (110.0).")
 
 
 # --------------------------------------------------------------------------------------------
@@ -480,7 +497,7 @@ def test_every_figure_has_alt_text_a_title_and_a_table(outputs: list) -> None:
         assert not figure.table.empty
         assert figure.chart.to_dict()["title"]["text"]
         page = figure._repr_html_()
-        assert 'aria-label="' in page and "<table" in page and "data:text/csv" in page
+        assert 'aria-label="' in page and "<table" in page and ("data:text/csv" in page or 'type="text/csv"' in page)
 
 
 def test_figures_state_comparison_by_shape_as_well_as_colour(store: Store) -> None:
@@ -527,7 +544,7 @@ def test_plural_indicator_titles(title: str, plural: bool) -> None:
 
 def test_sentence_helpers() -> None:
     assert text.tally_title("Dudley", ["Worse", "Similar", "Better", "Not compared"], "England") == (
-        "In Dudley, 1 of 3 indicators compared is significantly worse than England and 1 is better"
+        "In Dudley, 1 of 3 indicators compared is significantly worse than England and 1 is better; 1 could not be compared"
     )
     assert text.tally_title("Dudley", ["Not compared"], "England").startswith("No indicator for Dudley")
     assert text.funnel_title(["A", "B"], [True, False], "Diabetes prevalence", "2022", 9, "the borough")[0] == (
@@ -570,7 +587,7 @@ def test_headline_findings_of_one_chapter(store: Store) -> None:
 def test_compare_areas_without_polarity_states_the_range(folder: Path, tmp_path: Path) -> None:
     copy = views_store(tmp_path / "store")
     df = pd.read_parquet(copy / "indicators.parquet")
-    df.loc[df["indicator_id"] == "admissions", ["compared_to_england", "compared_to_parent"]] = "Not compared"
+    df.loc[df["indicator_id"] == "admissions", ["compared_to_england", "compared_to_parent", "compared_to_authority"]] = "Not compared"
     df.to_parquet(copy / "indicators.parquet", index=False)
     figure = views.compare_areas_figure(Store(copy), T1, "admissions")
     title = " ".join(figure.chart.to_dict()["title"]["text"])
@@ -587,7 +604,7 @@ def test_summaries_show_the_latest_period_england_can_be_compared_with(tmp_path:
     assert store.latest("b", "B")["period"] == "2022"  # England never published: the latest
 
 
-def test_a_ward_profile_compares_with_the_borough_not_its_township(store: Store) -> None:
+def test_a_ward_profile_compares_with_its_township_and_england(store: Store) -> None:
     spine = views.profile_spine(store, W1)
-    assert f"compared with {store.name(BOROUGH)} and England" in spine
-    assert f"Compared with {store.name(store.parent(W1))}" not in spine
+    assert f"compared with {store.name(T1)} and England" in spine
+    assert f"Compared with {store.name(BOROUGH)}" not in spine

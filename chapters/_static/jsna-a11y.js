@@ -1,17 +1,196 @@
-/* Accessibility for the book's charts and for three widgets of the stock Jupyter Book theme
-   (pydata-sphinx-theme), as axe-core checks them (tests/test_accessibility.py). */
+/* Accessibility and layout for the book's charts and tables, and for three widgets of the stock
+   Jupyter Book theme (pydata-sphinx-theme), as axe-core checks them (tests/test_accessibility.py)
+   and as tests/test_print_and_layout.py checks the layout on a laptop, a phone and paper. */
 
-/* A drawn chart is one image named by its alt text (the data table beside it has the numbers):
-   Vega's own SVG roles would otherwise expose every mark group, often without a name. */
+/* ---------------------------------------------------------------------------------------------
+   The chart libraries (vega, vega-lite and vega-embed, vendored under _static/vendor/: 0.8 MB)
+   load only on a page that draws a chart: until they have, vegaEmbed is this stand-in, which
+   loads them on its first call and then hands every call to the real vegaEmbed. Each caller gets
+   the same promise as from vega-embed. Loaded in order, downloaded together.
+
+   Vega names the element it draws in after the specification's description, and "Vega
+   visualization" when it has none (the book's specifications leave it out: the alt text is the
+   element's aria-label already). Every vegaEmbed call therefore gives the element back the name
+   it had before.
+   --------------------------------------------------------------------------------------------- */
+function jsnaKeepsName(embed) {
+  var named = function (element, spec, options) {
+    var target = typeof element === "string" ? document.querySelector(element) : element;
+    var name = target && target.getAttribute("aria-label");
+    return embed(element, spec, options).then(function (result) {
+      var box = result && result.view && result.view.container();
+      if (name && box) box.setAttribute("aria-label", name);
+      return result;
+    });
+  };
+  Object.keys(embed).forEach(function (key) { named[key] = embed[key]; });
+  named.jsnaNamed = true;
+  return named;
+}
+
+(function () {
+  if (typeof window.vegaEmbed === "function") {
+    if (!window.vegaEmbed.jsnaNamed) window.vegaEmbed = jsnaKeepsName(window.vegaEmbed);
+    return;
+  }
+  var here = document.currentScript && document.currentScript.src;
+  var vendor = here ? here.replace(/[^/]*$/, "") + "vendor/" : "_static/vendor/";
+  var loading = null;
+  function load() {
+    if (!loading) {
+      loading = new Promise(function (resolve, reject) {
+        ["vega.min.js", "vega-lite.min.js", "vega-embed.min.js"].forEach(function (file, i, files) {
+          var script = document.createElement("script");
+          script.src = vendor + file;
+          script.async = false;
+          script.onerror = function () { reject(new Error("could not load " + file)); };
+          if (i === files.length - 1) script.onload = function () {
+            if (typeof window.vegaEmbed === "function" && !window.vegaEmbed.jsnaNamed) window.vegaEmbed = jsnaKeepsName(window.vegaEmbed);
+            resolve(window.vegaEmbed);
+          };
+          document.head.appendChild(script);
+        });
+      });
+    }
+    return loading;
+  }
+  var standIn = function (element, spec, options) {
+    return load().then(function (embed) {
+      if (typeof embed !== "function" || embed === standIn) throw new Error("vega-embed did not load");
+      return embed(element, spec, options);
+    });
+  };
+  window.vegaEmbed = standIn;
+})();
+
+/* ---------------------------------------------------------------------------------------------
+   Charts. Each chart's vegaEmbed(...) call ends with .then(jsnaDescribed) (jsna/pages/charts.py).
+   A drawn chart is one image named by its alt text (the data table beside it has the numbers):
+   Vega's own SVG roles would otherwise expose every mark group, often without a name. Then the
+   chart is fitted to its column (jsnaFit).
+   --------------------------------------------------------------------------------------------- */
 function jsnaDescribed(result) {
   var container = result.view.container();
   container.setAttribute("role", "img");
   container.querySelectorAll("svg").forEach(function (svg) { svg.setAttribute("aria-hidden", "true"); });
+  jsnaCharts.push(result);
+  jsnaFit(result);
   return result;
 }
 
-/* Theme widgets: each control's accessible name must include its visible text, and each
-   disclosure summary needs a name. Applied when the page loads; the widgets need JavaScript anyway. */
+var jsnaCharts = [];
+/* Below this share of its drawn size a chart's words are too small to read: it keeps its size
+   and scrolls sideways inside its own focusable area instead (the data table has every number). */
+var JSNA_SMALLEST_SCALE = 0.4;
+/* A chart's plot is laid out again no narrower than this share of its width (the every-indicator
+   grid's cells still hold their numbers). */
+var JSNA_NARROWEST_PLOT = 0.7;
+
+/* Fit a chart to the width of its column. The charts are drawn at a fixed width (Altair's
+   `width=`), so, in turn: (1) lay the chart out again with a narrower plot, which keeps its words
+   at their size, as far as JSNA_NARROWEST_PLOT; (2) scale the drawing down to the column (an SVG
+   scales without loss, and the browser still finds the mark under the pointer for the tooltips);
+   (3) when even that would make it smaller than JSNA_SMALLEST_SCALE, leave it at its drawn size,
+   to scroll. Done again when the window's width changes. */
+function jsnaFit(result) {
+  var view = result.view;
+  var box = view.container();
+  if (!box || typeof view.width !== "function") return Promise.resolve();
+  if (box.jsnaWidth === undefined) box.jsnaWidth = view.width();
+  /* Only a single or layered chart with a width in pixels can be laid out again. */
+  var spec = result.spec || {};
+  var flexible = typeof spec.width === "number" && box.jsnaWidth > 0 && !(spec.hconcat || spec.vconcat || spec.concat || spec.facet || spec.repeat);
+  var svg = function () { return box.querySelector("svg"); };
+  var drawnWidth = function () { var s = svg(); return s ? parseFloat(s.getAttribute("width")) || s.getBoundingClientRect().width : 0; };
+  var restore = view.width() !== box.jsnaWidth ? view.width(box.jsnaWidth).runAsync() : Promise.resolve(view);
+  return restore.then(function () {
+    var s = svg();
+    if (!s) return;
+    s.style.width = "";
+    s.style.height = "";
+    box.classList.remove("jsna-scaled", "jsna-wide");
+    var column = box.clientWidth;
+    var width = drawnWidth();
+    if (!column || width <= column) return;
+    var plot = Math.max(Math.floor(column - (width - box.jsnaWidth)), Math.ceil(box.jsnaWidth * JSNA_NARROWEST_PLOT), 120);
+    var relayout = flexible && plot < box.jsnaWidth ? view.width(plot).runAsync() : Promise.resolve(view);
+    return relayout.then(function () {
+      var drawn = drawnWidth();
+      if (drawn <= column) return;
+      if (column / drawn >= JSNA_SMALLEST_SCALE) {
+        svg().style.width = column + "px";
+        svg().style.height = "auto";
+        box.classList.add("jsna-scaled");
+      } else {
+        if (view.width() !== box.jsnaWidth) view.width(box.jsnaWidth).runAsync();
+        box.classList.add("jsna-wide");
+      }
+    });
+  }).catch(function () { /* a chart that cannot be refitted stays as it was drawn */ });
+}
+
+var jsnaRefit = null;
+window.addEventListener("resize", function () {
+  window.clearTimeout(jsnaRefit);
+  jsnaRefit = window.setTimeout(function () {
+    jsnaCharts.forEach(jsnaFit);
+    document.querySelectorAll("table.jsna-stack").forEach(jsnaFitTable);
+  }, 150);
+});
+
+/* ---------------------------------------------------------------------------------------------
+   Tables. A data table wider than its column (on a phone; the every-indicator grid's many places)
+   is shown as blocks of labelled cells, one a row (jsna.css, table.jsna-stacked): every cell gets
+   its column's heading as data-label. The table keeps its meaning for screen readers through
+   explicit roles, which CSS display changes can remove.
+   --------------------------------------------------------------------------------------------- */
+function jsnaFitTable(table) {
+  table.classList.remove("jsna-stacked");
+  if (!table.getClientRects().length) return; /* not drawn: a closed data table, fitted when opened */
+  var article = table.closest("article") || document.body;
+  var style = window.getComputedStyle(article);
+  var room = article.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+  if (table.getBoundingClientRect().width > room + 1) table.classList.add("jsna-stacked");
+}
+
+function jsnaHeadingText(cell) {
+  var copy = cell.cloneNode(true);
+  copy.querySelectorAll("br").forEach(function (br) { br.replaceWith(" "); });
+  copy.querySelectorAll("[aria-hidden='true']").forEach(function (hidden) { hidden.remove(); });
+  return copy.textContent.replace(/\s+/g, " ").trim();
+}
+
+function jsnaStackable(table) {
+  var head = table.tHead;
+  if (!head || head.rows.length !== 1 || head.rows[0].cells.length < 3) return;
+  var labels = [];
+  Array.prototype.forEach.call(head.rows[0].cells, function (cell) {
+    for (var i = 0; i < (cell.colSpan || 1); i++) labels.push(jsnaHeadingText(cell));
+  });
+  table.setAttribute("role", "table");
+  Array.prototype.forEach.call(table.querySelectorAll(":scope > thead, :scope > tbody, :scope > tfoot"), function (group) { group.setAttribute("role", "rowgroup"); });
+  Array.prototype.forEach.call(table.rows, function (row) {
+    row.setAttribute("role", "row");
+    var column = 0;
+    Array.prototype.forEach.call(row.cells, function (cell) {
+      var scope = cell.getAttribute("scope");
+      var span = cell.colSpan || 1;
+      if (cell.tagName === "TH") {
+        cell.setAttribute("role", scope === "col" || row.parentElement === head ? "columnheader" : "rowheader");
+      } else {
+        cell.setAttribute("role", "cell");
+      }
+      if (row.parentElement !== head && span < labels.length && labels[column]) cell.setAttribute("data-label", labels[column]);
+      column += span;
+    });
+  });
+  table.classList.add("jsna-stack");
+}
+
+/* ---------------------------------------------------------------------------------------------
+   Theme widgets: each control's accessible name must include its visible text, and each
+   disclosure summary needs a name. Applied when the page loads; the widgets need JavaScript anyway.
+   --------------------------------------------------------------------------------------------- */
 document.addEventListener("DOMContentLoaded", function () {
   document.querySelectorAll(".search-button-field[aria-label]").forEach(function (button) {
     button.removeAttribute("aria-label"); /* its name is then its visible text: "Search Ctrl+K" */
@@ -31,4 +210,28 @@ document.addEventListener("DOMContentLoaded", function () {
       summary.setAttribute("aria-label", "Pages under " + (link ? link.textContent.trim() : "this section"));
     }
   });
+  document.querySelectorAll("article table.jsna-data").forEach(jsnaStackable);
+  document.querySelectorAll("table.jsna-stack").forEach(jsnaFitTable);
 });
+window.addEventListener("load", function () { document.querySelectorAll("table.jsna-stack").forEach(jsnaFitTable); });
+/* Tables a page's own script draws or redraws later (the explorer) are labelled and fitted too. */
+var jsnaChanged = new Set();
+var jsnaRedrawn = new MutationObserver(function (mutations) {
+  mutations.forEach(function (mutation) {
+    var target = mutation.target.nodeType === 1 ? mutation.target : mutation.target.parentElement;
+    var table = target && target.closest("article table.jsna-data");
+    if (table) jsnaChanged.add(table);
+    mutation.addedNodes.forEach(function (node) {
+      if (node.nodeType === 1) node.querySelectorAll("table.jsna-data").forEach(function (t) { if (t.closest("article")) jsnaChanged.add(t); });
+    });
+  });
+  if (jsnaChanged.size) window.requestAnimationFrame(function () {
+    var tables = Array.from(jsnaChanged);
+    jsnaChanged.clear();
+    tables.forEach(function (t) { if (t.isConnected) { jsnaStackable(t); jsnaFitTable(t); } });
+  });
+});
+document.addEventListener("DOMContentLoaded", function () { jsnaRedrawn.observe(document.body, { childList: true, subtree: true }); });
+document.addEventListener("toggle", function (event) {
+  if (event.target.open) event.target.querySelectorAll("table.jsna-stack").forEach(jsnaFitTable);
+}, true);

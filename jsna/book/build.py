@@ -24,6 +24,8 @@ import pandas as pd
 
 from jsna import store
 from jsna.book.execute import execute_plan
+from jsna.book.explore import write_explorer
+from jsna.book.geometry import stage_boundaries
 from jsna.book.plan import Plan, make_plan
 from jsna.book.publish import (
     audit_store,
@@ -201,6 +203,8 @@ def _build(settings: Settings) -> dict:
     mark = lap("audit", mark)
     plan = plan_for(settings, parameters)
     stage_book(settings, plan, tables)
+    stage_boundaries(settings, tables["geography"], parameters.area_types)
+    write_explorer(settings, tables)
     counts = execute_plan(settings, plan)
     mark = lap("notebooks", mark)
     run_sphinx(settings)

@@ -16,11 +16,14 @@ import pandas as pd
 import yaml
 
 from jsna import store as store_tables
+from jsna.book.find import find_my_area
 from jsna.book.plan import Plan
+from jsna.book.publish import periods_available
 from jsna.config import Settings
 from jsna.errors import BuildError
 from jsna.files import write_if_changed
 from jsna.inputs.places import Place
+from jsna.inputs.postcodes import FILE as POSTCODE_FILE
 from jsna.inputs.provenance import Provenance, load_provenance
 from jsna.inputs.release import Release, load_release
 from jsna.pages.escape import html_attr, html_text, markdown_text
@@ -32,22 +35,66 @@ VENDORED_JS = {"vega": "vega.min.js", "vega-lite": "vega-lite.min.js", "vega-emb
 GENERATED_PAGES = {"about/definitions", "about/store"}
 
 
-def definitions_page(catalogue: pd.DataFrame) -> str:
-    """Every indicator's metadata, one row each, anchored by its id (charts link here)."""
-    columns = [("definition", "Definition"), ("method", "Method"), ("unit", "Unit"), ("age", "Age"), ("sex", "Sex"),
-               ("polarity", "Polarity"), ("windows", "Years pooled"), ("source", "Source"), ("marmot", "Marmot objective")]  # fmt: skip
-    catalogue = catalogue.assign(marmot=catalogue["marmot"].map(MARMOT_OBJECTIVES).fillna(catalogue["marmot"]))
+def definitions_page(catalogue: pd.DataFrame, indicators: pd.DataFrame | None = None, release: Release | None = None) -> str:
+    """Every indicator's metadata in plain words, one table each, anchored by its id (charts
+    link here): what it measures, why it matters, the method and which way is better in words,
+    unit, ages, sexes, the periods the store has (``indicators``), the source, the Fingertips
+    indicator id as text (no link: no request leaves the site) and the Marmot objective; the
+    release and its data vintage once, above. No code word (a method's or an indicator's id, a
+    Fingertips polarity) is shown: the ids are only anchors."""
+    periods = periods_available(indicators if indicators is not None else pd.DataFrame(columns=["indicator_id", "years", "period_end", "period", "value"]))
+    catalogue = catalogue.assign(
+        marmot=catalogue["marmot"].map(MARMOT_OBJECTIVES).fillna(catalogue["marmot"]),
+        periods=catalogue["indicator_id"].map(lambda i: periods["periods"].get(i, "None published in this release")),
+        age=catalogue["age"].map(_age_words),
+        sex=catalogue["sex"].map(_sex_words),
+        fingertips=catalogue["fingertips_id"].map(lambda i: f"Indicator {i} on OHID Fingertips (fingertips.phe.org.uk)" if i else ""),
+    )  # fmt: skip
     lines = [
         "# Indicator definitions", "",
-        "What each indicator measures, how it is calculated and where the data come from. The same table is "
+        "What each indicator measures, why it matters, how it is calculated and where the data come from. The same table is "
         '<a href="../downloads/indicator-definitions.csv">available as a CSV file</a>.', "",
     ]  # fmt: skip
+    if release is not None:
+        lines += [f'<p class="jsna-edition">These definitions are for release {_html_line(release.release)}. Data: {_html_line(release.data_vintage)}</p>', ""]
     for chapter, rows in catalogue.groupby("chapter", sort=False):
         lines += [f"## {markdown_text(str(chapter).replace('_', ' ').capitalize())}", ""]
         for row in rows.itertuples():
-            cells = "".join(f'<tr><th scope="row">{label}</th><td>{_html_line(_cell(getattr(row, name)))}</td></tr>' for name, label in columns)
+            cells = "".join(
+                f'<tr><th scope="row">{label}</th><td>{_html_line(_cell(getattr(row, name)))}</td></tr>'
+                for name, label in DEFINITION_ROWS if _cell(getattr(row, name)).strip()
+            )
             lines += [f'<h3 id="{html_attr(_one_line(row.indicator_id))}">{_html_line(row.title)}</h3>', "", f'<table class="jsna-data">{cells}</table>', ""]
     return "\n".join(lines) + "\n"
+
+
+#: The rows of each indicator's table on the definitions page: (catalogue column, heading);
+#: a row whose value is empty (no rationale, no Fingertips indicator) is left out.
+DEFINITION_ROWS = [
+    ("definition", "What it measures"), ("rationale", "Why it matters"), ("method_words", "Method"), ("polarity_words", "Better or worse"),
+    ("unit", "Unit"), ("age", "Age"), ("sex", "Published for"), ("periods", "Periods available"), ("source", "Source"),
+    ("fingertips", "Fingertips"), ("marmot", "Marmot objective"),
+]  # fmt: skip
+#: The catalogue's sexes in words.
+SEX_WORDS = {"Persons": "everyone (persons)", "Male": "men", "Female": "women"}
+
+
+def _sex_words(sexes) -> str:
+    """["Persons", "Male", "Female"] -> "Everyone (persons), men and women"."""
+    words = _listed([SEX_WORDS.get(s, s) for s in _cell(sexes).split(", ")])
+    return words[:1].upper() + words[1:]
+
+
+def _age_words(age: str) -> str:
+    """A Fingertips age label in words: "65+ yrs" -> "Aged 65 and over", "<1 yr" -> "Aged under 1",
+    "0-14 yrs" -> "Aged 0 to 14", "65 yrs" -> "Aged 65"; anything else as it is."""
+    age = str(age).strip()
+    for pattern, words in ((r"(\d+)\+ yrs?", "Aged {0} and over"), (r"<(\d+) yrs?", "Aged under {0}"),
+                           (r"(\d+)-(\d+) yrs?", "Aged {0} to {1}"), (r"(\d+) yrs?", "Aged {0}")):  # fmt: skip
+        found = re.fullmatch(pattern, age)
+        if found:
+            return words.format(*found.groups())
+    return age
 
 
 def _one_line(value) -> str:
@@ -79,13 +126,16 @@ def stage_book(settings: Settings, plan: Plan, tables: dict[str, pd.DataFrame]) 
     config = yaml.safe_load((settings.root / "_config.yml").read_text(encoding="utf-8"))
     config["title"] = release.title  # Sphinx writes it raw in places and escaped in others: load_release refuses markup
     words = BookWords.of(plan, tables, release, load_provenance(settings.data))
-    config.setdefault("parse", {})["myst_substitutions"] = words.substitutions()
+    shaped = set(tables["boundaries"].loc[tables["boundaries"]["kind"] == "wards", "area_code"])
+    finder = find_my_area(plan, tables["geography"], shaped, postcodes=(settings.data / POSTCODE_FILE).is_file())
+    config.setdefault("parse", {})["myst_substitutions"] = {**words.substitutions(), "find_my_area": finder}
     config.setdefault("html", {})["announcement"] = words.banner()
+    config["html"]["extra_footer"] = words.footer() + config["html"].get("extra_footer", "")
     write_if_changed(settings.book / "_config.yml", yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
     write_if_changed(settings.book / "_toc.yml", yaml.safe_dump(make_toc(settings, plan), sort_keys=False, allow_unicode=True))
     for page in static_pages(settings):
         write_if_changed(settings.book / page, (settings.root / "chapters" / page).read_bytes())
-    write_if_changed(settings.book / "about" / "definitions.md", definitions_page(tables["catalogue"]))
+    write_if_changed(settings.book / "about" / "definitions.md", definitions_page(tables["catalogue"], tables["indicators"], release))
     write_if_changed(settings.book / "about" / "store.md", store_page())
     static = settings.root / "chapters" / "_static"
     for path in sorted(static.rglob("*")):
@@ -155,9 +205,18 @@ class BookWords:
             text += f" The comparators for {markdown_text(self.comparators)} are real published figures."
         return text
 
+    def edition(self) -> str:
+        """Which edition this is, in words: "Release 2026.1-demo, published 15 January 2026"."""
+        day = self.release.date
+        return f"Release {self.release.release}, published {day.day} {day:%B %Y}"
+
+    def footer(self) -> str:
+        """The release, its publication date and the data vintage, for the foot of every page (HTML)."""
+        return f'<p class="jsna-edition">{html_text(self.edition())}. Data: {html_text(self.release.data_vintage)}</p>'
+
     def banner(self) -> str:
         """The announcement on every page (HTML: the theme writes it as it is)."""
-        text = f"Release {self.release.release}. "
+        text = f"{self.edition()}. "
         if self.release.synthetic:
             real = "on the real geography and population of " + self.authority if self.provenance and self.provenance.of_kind("real") else "for " + self.authority
             text += f"Local events in this book are synthetic demonstration data {real}, not real statistics about {self.authority}."

@@ -176,20 +176,34 @@ def finalise(store: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
+#: Fingertips polarity in plain words, for readers.
+POLARITY_WORDS = {
+    "RAG - High is good": "Higher is better",
+    "RAG - Low is good": "Lower is better",
+    "BOB - Blue orange blue": "No judgement of better or worse (compared as higher or lower)",
+    "Not applicable": "No judgement of better or worse",
+}
+
+
 def catalogue_table(catalogue: list[dict], policy: Policy) -> dict[str, pd.DataFrame]:
     """The producer of ``catalogue``: the catalogue as a table (definitions page and download),
-    with the disclosure policy's cover of each indicator."""
+    with the disclosure policy's cover of each indicator, and its method and polarity in plain
+    words (:attr:`jsna.compute.methods.Method.words`, :data:`POLARITY_WORDS`)."""
     covers = {entry["id"]: cover.name + (BELOW if cover.below_authority else "") for entry in catalogue if (cover := policy.cover_of(entry)) is not None}
     rows = []
     for entry in catalogue:
         rows.append(
             {
                 "indicator_id": entry["id"], "title": entry["title"], "definition": " ".join(entry["definition"].split()),
-                "method": entry["method"], "unit": entry["unit"], "age": entry["age"], "sex": list(entry["sex"]),
-                "polarity": entry["polarity"], "areas": list(entry["areas"]), "windows": [int(w) for w in entry["windows"]],
+                "method": entry["method"], "method_words": METHODS[entry["method"]].words or entry["method"],
+                "unit": entry["unit"], "age": entry["age"], "sex": list(entry["sex"]),
+                "polarity": entry["polarity"], "polarity_words": POLARITY_WORDS.get(entry["polarity"], entry["polarity"]),
+                "areas": list(entry["areas"]), "windows": [int(w) for w in entry["windows"]],
                 "year_type": entry["year_type"], "source": entry["source"], "chapter": entry["chapter"],
                 "disclosure": covers.get(entry["id"], ""), "funnel": bool(entry.get("funnel", False)),
                 "marmot": entry["marmot"], "deprivation_breakdown": bool(entry.get("deprivation_breakdown", False)),
+                "fingertips_id": str(entry["fingertips_id"]) if entry.get("fingertips_id") is not None else "",
+                "rationale": " ".join(str(entry.get("rationale", "")).split()),
             }
         )  # fmt: skip
     return {"catalogue": TABLES["catalogue"].select(pd.DataFrame(rows))}

@@ -31,6 +31,8 @@ class Method:
     compute: Callable[[Context, list[dict]], pd.DataFrame]
     #: One line for the README and ``python -m jsna store describe``.
     description: str
+    #: The method in plain words, for readers (the indicator definitions page and its download).
+    words: str = ""
     requires: tuple[str, ...] = ("numerator",)
     forbids: tuple[str, ...] = ()
     #: How the recent trend is tested (:func:`jsna.stats.recent_trend` kinds); None: no trend.
@@ -250,25 +252,35 @@ def dsr_from_rounded(rows: pd.DataFrame, multipliers: np.ndarray, smallest: int)
 METHODS: dict[str, Method] = {
     m.name: m
     for m in (
-        Method("count", count, "a sum of the numerator (no interval)", from_rounded=count_from_rounded),
+        Method("count", count, "a sum of the numerator (no interval)",
+               words="Count: the number of people or events, with no confidence interval", from_rounded=count_from_rounded),
         Method("proportion", proportion, "numerator over denominator x multiplier, Wilson score limits",
+               words="Proportion, 95% limits by Wilson's score method",
                requires=("numerator", "denominator", "multiplier"), trend="proportion", sii_value_type="proportion", funnel="proportion",
                from_rounded=proportion_from_rounded),
         Method("crude_rate", crude_rate, "numerator over denominator x multiplier, exact Poisson (under 10) or Byar's limits",
+               words="Crude rate, 95% limits by the exact Poisson method (fewer than 10 events) or Byar's method",
                requires=("numerator", "denominator", "multiplier"), trend="rate", sii_value_type="rate", funnel="rate",
                from_rounded=crude_rate_from_rounded),
         Method("dsr", dsr, "directly age-standardised rate (ESP2013, 19 bands), Dobson limits, not published under 10 events",
+               words="Directly standardised rate (2013 European Standard Population), 95% limits by Dobson's method; not published when there are fewer than 10 events",
                requires=("numerator", "denominator", "multiplier"), trend="rate", sii_value_type="rate", from_rounded=dsr_from_rounded),
         Method("life_expectancy", life_expectancy, "Chiang II abridged life table (20 bands) at start_age, Silcocks variance",
+               words="Life expectancy from an abridged life table (Chiang's method), with 95% limits; not calculated for a population of 5,000 or fewer",
                requires=("numerator", "denominator", "start_age"), trend="other", sii_value_type="other"),
         Method("ewd_index", excess_winter_deaths, "ONS excess winter mortality index: winter deaths against the two non-winter periods",
+               words="Excess winter deaths index (Office for National Statistics method): deaths in December to March against the average of the four months before and the four months after",
                requires=("numerator", "denominator"), trend="other"),
-        Method("survey", survey, "a published survey estimate with its published 95% limits", trend="other"),
+        Method("survey", survey, "a published survey estimate with its published 95% limits",
+               words="Survey estimate, with the 95% limits the survey publishes", trend="other"),
         Method("published", published, "the authority's real published value, read from data/reference/comparators.csv",
+               words="The value officially published for the authority; not calculated here",
                requires=(), forbids=("numerator", "denominator")),
         Method("fingertips", fingertips, "the authority's figures, comparison with England and recent trend, read from OHID Fingertips extracts",
+               words="As published by OHID Fingertips: the value, its 95% limits, the comparison with England and the recent trend",
                requires=("fingertips_id",), forbids=("numerator", "denominator")),
         Method("le_sii", life_expectancy_sii, "slope index of inequality in life expectancy at start_age across local deprivation deciles (PHE)",
+               words="Slope index of inequality: the gap in life expectancy across the local deprivation deciles, from a weighted regression (Public Health England method), 95% limits by simulation",
                requires=("numerator", "denominator", "start_age"), deciles_of="life_expectancy"),
     )
 }  # fmt: skip

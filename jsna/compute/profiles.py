@@ -7,6 +7,7 @@ only select rows.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from jsna.compute.engine import area_lookup
@@ -83,4 +84,31 @@ def profile_tables(inputs: Inputs) -> dict[str, pd.DataFrame]:
         "england_age_structure": TABLES["england_age_structure"].select(england_age_structure(inputs)),
         "geography": inputs.geography.sort_values("area_code").reset_index(drop=True),
         "area_types": TABLES["area_types"].select(inputs.area_types.table()),
+        "boundaries": TABLES["boundaries"].select(boundary_codes(inputs)),
     }
+
+
+def boundary_codes(inputs: Inputs) -> pd.DataFrame:
+    """Which areas the maps can draw, and where each is labelled: one row per shape of each
+    boundary file."""
+    rows = [(kind, str(f["properties"]["area_code"]), *label_point(f["geometry"]))
+            for kind, document in inputs.boundaries.items() for f in document["features"]]  # fmt: skip
+    table = pd.DataFrame(rows, columns=["kind", "area_code", "longitude", "latitude"]).astype({"longitude": float, "latitude": float})
+    deciles = inputs["deprivation"].set_index("area_code")["imd_decile"]
+    table["imd_decile"] = table["area_code"].map(deciles).where(table["kind"] == "small_areas").astype(float)
+    return table.sort_values(["kind", "area_code"], ignore_index=True)
+
+
+def label_point(geometry: dict) -> tuple[float, float]:
+    """The centroid of a (multi)polygon's largest exterior ring (planar, in degrees: areas this
+    small are flat enough), rounded to 1e-5 degrees."""
+    polygons = geometry["coordinates"] if geometry["type"] == "MultiPolygon" else [geometry["coordinates"]]
+    best = (0.0, 0.0, 0.0)
+    for polygon in polygons:
+        ring = np.asarray(polygon[0], dtype=float)[:, :2]
+        x, y = ring[:, 0], ring[:, 1]
+        cross = x * np.roll(y, -1) - np.roll(x, -1) * y
+        area = cross.sum() / 2
+        if area and abs(area) > abs(best[0]):
+            best = (area, float(((x + np.roll(x, -1)) * cross).sum() / (6 * area)), float(((y + np.roll(y, -1)) * cross).sum() / (6 * area)))
+    return round(best[1], 5), round(best[2], 5)

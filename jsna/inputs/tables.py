@@ -14,7 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +22,7 @@ import pandas as pd
 
 from jsna.config import ROOT
 from jsna.errors import DataError
+from jsna.inputs.boundaries import load_boundaries
 from jsna.inputs.encoding import read_text
 from jsna.inputs.places import AreaTypes, load_area_types
 
@@ -172,7 +173,7 @@ SCHEMAS: dict[str, Table] = {
                 Column(
                     "condition",
                     "str",
-                    allowed=("copd", "chd", "stroke", "self_harm", "alcohol_narrow", "falls", "hip_fracture", "child_injury"),
+                    allowed=("copd", "chd", "stroke", "self_harm", "alcohol_narrow", "falls", "hip_fracture", "child_injury", "uti"),
                 ),
                 _count("admissions"),
             ),
@@ -581,6 +582,9 @@ class Inputs:
     #: ``fingertips_id`` (:func:`jsna.inputs.fingertips.linked`), for the country, the region and
     #: the authority; None without extracts.
     fingertips: pd.DataFrame | None = None
+    #: The maps' shapes by kind ("wards", "small_areas"), checked against the geography
+    #: (:mod:`jsna.inputs.boundaries`); empty without a ``boundaries/`` folder.
+    boundaries: dict[str, dict] = field(default_factory=dict)
 
     @property
     def comparators(self) -> pd.DataFrame:
@@ -599,7 +603,7 @@ class Inputs:
 
     def with_fingertips(self, rows: pd.DataFrame) -> Inputs:
         """The same inputs with the figures of Fingertips extracts (:attr:`fingertips`)."""
-        return Inputs(self.folder, self.tables, self.reference, self.area_types, rows)
+        return replace(self, fingertips=rows)
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         return self.tables[name]
@@ -615,7 +619,7 @@ class Inputs:
 
     def with_geography(self, geography: pd.DataFrame) -> Inputs:
         """The same inputs with another geography table (display names from ``places.yml``)."""
-        return Inputs(self.folder, {**self.tables, "geography": geography}, self.reference, self.area_types, self.fingertips)
+        return replace(self, tables={**self.tables, "geography": geography})
 
 
 def load_inputs(folder: Path | str, reference: Path | str | None = None, area_types: AreaTypes | None = None, *,
@@ -664,7 +668,8 @@ def load_inputs(folder: Path | str, reference: Path | str | None = None, area_ty
         rows = rows.loc[rows["area_code"].isin(tables["geography"]["area_code"])].reset_index(drop=True)
         check_codes(path, rows, table, tables["geography"], area_types)
         real[table.name] = rows
-    return Inputs(folder=folder, tables=tables, reference=real, area_types=area_types)
+    boundaries = load_boundaries(folder, tables["geography"], area_types)
+    return Inputs(folder=folder, tables=tables, reference=real, area_types=area_types, boundaries=boundaries)
 
 
 def _check_not_after(path: Path, df: pd.DataFrame, latest_year: int) -> None:

@@ -2,18 +2,34 @@
 
 Every chart goes through :func:`show`, which emits one HTML block: a ``<div>`` that the
 vendored vega-embed renders (no CDN: the scripts are listed in ``_config.yml``), the alt text,
-a collapsible data table with the same numbers and a CSV download of them. The block's id is a
-hash of its content, so the same data always gives the same page.
+a collapsible data table with the same numbers and one link to the chart's CSV file. The
+block's id is a hash of its content, so the same data always gives the same page.
+
+A chart's numbers are on its page twice, no more: in the specification (which the chart is
+drawn from) and in the data table (its text alternative). The CSV is a file of its own, under
+``downloads/charts/`` in the site: the figure hands it to the notebook as output metadata
+(:data:`CHART_CSV`, beside the HTML, which the page never shows) and the build's publish step
+(:func:`jsna.book.publish.publish_chart_downloads`) writes every notebook's chart files, with
+the release, and checks that every link on every page has its file. Each CSV carries what its
+numbers are (:data:`CSV_CONTEXT`, :data:`CSV_PROVENANCE`: indicator, area, period, sex, unit,
+source, release) on every row.
+
+:func:`mark_words` reads a chart's specification and says what each of its series and
+reference marks looks like ("a dashed line with diamonds"), so that alt text and subtitles
+that describe the marks are derived from the chart itself and cannot drift from it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 import textwrap
 import urllib.parse
+from collections.abc import Mapping, Sequence
 
 import altair as alt
+import numpy as np
 import pandas as pd
 
 from jsna.pages.escape import html_attr, html_text, script_json
@@ -76,13 +92,36 @@ def embed_html(chart: alt.TopLevelMixin, element_id: str, alt_text: str) -> str:
     one, often without names; the data table beside the chart holds every number.
 
     The specification holds data and titles (area names...), so it is written with
-    :func:`~jsna.pages.escape.script_json`: no string in it can close the ``<script>``."""
-    spec = script_json(chart.to_dict())
+    :func:`~jsna.pages.escape.script_json`: no string in it can close the ``<script>``. It is
+    written lean (:func:`lean_spec`): the alt text is on the ``<div>``, not in it as well."""
+    spec = script_json(lean_spec(chart.to_dict()))
     options = script_json({"renderer": "svg", "actions": False})
     return (
         f'<div id="{html_attr(element_id)}" class="jsna-chart" role="img" tabindex="0" aria-label="{html_attr(alt_text)}"></div>\n'
         f'<script>vegaEmbed({script_json("#" + element_id)}, {spec}, {options}).then(window.jsnaDescribed || (r => r)).catch(console.error);</script>'
     )
+
+
+#: Significant digits of a number in a chart's data: far finer than a chart can draw, or its
+#: tooltips (one decimal place) and data table (two) show.
+SPEC_DIGITS = 6
+
+
+def lean_spec(spec: dict) -> dict:
+    """``spec`` as a page embeds it: without its ``description`` (the alt text, which the page
+    gives the chart's ``<div>`` as its name and shows as the caption: a third copy in the
+    specification is read by no one, as the drawn SVG is hidden from assistive technology) and
+    with every number in its data to :data:`SPEC_DIGITS` significant digits."""
+
+    def rounded(value):
+        if isinstance(value, float) and np.isfinite(value):
+            return float(f"{value:.{SPEC_DIGITS}g}")
+        return value
+
+    out = {key: value for key, value in spec.items() if key != "description"}
+    if "datasets" in out:
+        out["datasets"] = {name: [{k: rounded(v) for k, v in row.items()} if isinstance(row, dict) else row for row in rows] for name, rows in out["datasets"].items()}
+    return out
 
 
 def _renderer(spec: dict, **kwargs) -> dict:
@@ -111,15 +150,77 @@ class Html(str):
         return str(self)
 
 
+#: Chapter pages sit two folders deep (``<type>/<place>/<chapter>.html``): the site's root from a page.
+SITE_ROOT = "../../"
+#: Where the per-chart CSV files are published, under the site's root.
+CHART_DOWNLOADS = "downloads/charts"
+#: The key of a figure's output metadata that carries its CSV file to the publish step.
+CHART_CSV = "jsna_chart_csv"
+#: What a chart's numbers are, first on every row of its CSV: the indicator, the place the figure
+#: is about, the period, the sex and the unit (empty where a figure has none of them).
+CSV_CONTEXT = ("indicator_id", "indicator_name", "area_code", "area_name", "period", "sex", "unit")
+#: Where they come from, last on every row: the source (the view's), and the release and its
+#: data vintage, which the publish step fills in (a notebook does not know the release).
+CSV_PROVENANCE = ("source", "release", "data_vintage")
+
+Context = str | float | int | Sequence | pd.Series | None
+
+
+def file_slug(name: str) -> str:
+    """A figure's name as a file name: anything but letters, digits, ``.``, ``_`` and ``-`` as "-"
+    ("funnel-diabetes-2021/22" -> "funnel-diabetes-2021-22")."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.") or "chart"
+
+
 class Figure:
     """A chart with its alt text, data table and download, displayable in a notebook."""
 
-    def __init__(self, chart: alt.TopLevelMixin, *, alt_text: str, table: pd.DataFrame, name: str, note: str = ""):
+    def __init__(self, chart: alt.TopLevelMixin, *, alt_text: str, table: pd.DataFrame, name: str, note: str = "",
+                 context: Mapping[str, Context] | None = None):  # fmt: skip
         self.chart = chart.properties(description=alt_text)
         self.alt_text = alt_text
         self.table = table
         self.name = name
         self.note = note
+        self.context = dict(context or {})
+
+    def download_table(self) -> pd.DataFrame:
+        """The CSV's table: the context columns, the data table's columns, the provenance columns
+        (``release`` and ``data_vintage`` empty: the publish step fills them)."""
+        n = len(self.table)
+        out = {}
+        for column in (*CSV_CONTEXT, *self.table.columns, *CSV_PROVENANCE):
+            if column in out:
+                continue
+            if column in self.table.columns:
+                out[column] = self.table[column].to_numpy()
+            else:
+                value = self.context.get(column)
+                if not isinstance(value, (list, tuple, pd.Series, pd.Index, np.ndarray)):
+                    out[column] = [("" if value is None or (isinstance(value, float) and np.isnan(value)) else value)] * n
+                else:
+                    values = list(value)
+                    if len(values) != n:
+                        raise ValueError(f"chart {self.name!r}: {column} has {len(values)} values for {n} rows")
+                    out[column] = values
+        return pd.DataFrame(out)
+
+    def csv(self) -> str:
+        """The figure's CSV file as the notebook hands it on: every text cell safe to open in a
+        spreadsheet (:func:`jsna.store.csv_safe`)."""
+        return csv_safe(self.download_table()).to_csv(index=False, lineterminator="\n")
+
+    @property
+    def file_name(self) -> str:
+        """The CSV's file name under ``downloads/charts/``: the figure's name and a short hash of
+        its CSV, so that a file name always holds the same numbers (two figures given one name
+        never share a file) and a citation of it cannot change under the reader."""
+        return f"{file_slug(self.name)}-{hashlib.sha256(self.csv().encode('utf-8')).hexdigest()[:8]}.csv"
+
+    @property
+    def href(self) -> str:
+        """The link to the CSV from a chapter page."""
+        return f"{SITE_ROOT}{CHART_DOWNLOADS}/{self.file_name}"
 
     def _repr_html_(self) -> str:
         spec = json.dumps(self.chart.to_dict(), sort_keys=True)
@@ -129,27 +230,197 @@ class Figure:
         if isinstance(title_text, list):
             title_text = " ".join(title_text)
         table_html = self.table.to_html(index=False, border=0, classes="jsna-data", na_rep="[x]", escape=True)
+        table_html = re.sub(r">\s+<", "><", table_html)  # pandas indents every cell: a quarter of the table's weight
         note = f'<p class="jsna-note">{html_text(self.note)}</p>' if self.note else ""
+        link = (f'<a class="jsna-download" href="{html_attr(self.href)}" download="{html_attr(file_slug(self.name))}.csv" '
+                f'type="text/csv">Download the data (CSV)</a>')  # fmt: skip
         return (
             f'<figure class="jsna-figure">\n{embed_html(self.chart, element_id, self.alt_text)}\n'
             f'<figcaption class="jsna-alt">{html_text(self.alt_text)}</figcaption>\n{note}'
             f'<details class="jsna-table"><summary>Data table: {html_text(title_text or self.name)}</summary>\n'
-            f"{table_html}\n</details>\n<p>{csv_link(self.table, self.name)}</p>\n</figure>"
+            f"{table_html}\n</details>\n<p>{link}</p>\n</figure>"
         )
 
+    def _repr_mimebundle_(self, include=None, exclude=None) -> tuple[dict, dict]:
+        """The page's HTML, and the CSV as output metadata: the notebook keeps it, no page shows it,
+        and the publish step writes it as ``downloads/charts/<file_name>``."""
+        return {"text/html": self._repr_html_()}, {CHART_CSV: {"file": self.file_name, "csv": self.csv()}}
 
-def show(chart: alt.TopLevelMixin, *, alt_text: str, table: pd.DataFrame, name: str, note: str = "") -> Figure:
-    """Return a displayable figure: chart, alt text, data table, CSV download."""
+
+def show(
+    chart: alt.TopLevelMixin, *, alt_text: str, table: pd.DataFrame, name: str, note: str = "",
+    indicator: Mapping | pd.Series | None = None, indicator_id: Context = None, indicator_name: Context = None, area_code: Context = None,
+    area_name: Context = None, period: Context = None, sex: Context = None, unit: Context = None, source: Context = None,
+) -> Figure:  # fmt: skip
+    """Return a displayable figure: chart, alt text, data table, CSV download.
+
+    The keyword arguments after ``note`` say what the numbers are; they head (and end) every row
+    of the CSV (:data:`CSV_CONTEXT`, :data:`CSV_PROVENANCE`). ``indicator`` is a catalogue entry
+    (``indicator_id``, ``title``, ``unit``, ``source``); the others override it or stand alone
+    (a population pyramid has no indicator). Each is one value for every row, or one value per
+    row of ``table`` (a list, Series or array: a spine chart's rows are different indicators,
+    given by ``indicator_id`` and ``indicator_name``). ``area_code`` and
+    ``area_name`` are the place the figure is about; areas that differ by row (ranked wards)
+    are in the table itself.
+    """
     if not alt_text.strip():
         raise ValueError("every chart needs alt text")
     if table.empty:
         raise ValueError(f"chart {name!r} has an empty data table")
-    return Figure(chart, alt_text=alt_text, table=table, name=name, note=note)
+    context: dict[str, Context] = {}
+    if indicator is not None:
+        context = {"indicator_id": indicator.get("indicator_id"), "indicator_name": indicator.get("title", indicator.get("indicator_name")),
+                   "unit": indicator.get("unit"), "source": indicator.get("source")}  # fmt: skip
+    given = {"indicator_id": indicator_id, "indicator_name": indicator_name, "area_code": area_code, "area_name": area_name, "period": period,
+             "sex": sex, "unit": unit, "source": source}  # fmt: skip
+    context.update({key: value for key, value in given.items() if value is not None})
+    return Figure(chart, alt_text=alt_text, table=table, name=name, note=note, context=context)
+
+
+# --------------------------------------------------------------------------------------------
+# What the marks look like, in words, read from the specification
+# --------------------------------------------------------------------------------------------
+#: Point shapes in words (plural: a series has several points).
+SHAPE_WORDS = {"circle": "circles", "square": "squares", "diamond": "diamonds", "triangle-up": "upward triangles",
+               "triangle-down": "downward triangles", "triangle": "triangles", "cross": "crosses", "stroke": "short lines"}  # fmt: skip
+#: Layers that draw a field with a meaning of its own: the field -> what the layer shows.
+ROLE_FIELDS = {"lower_95_0": "95% confidence interval", "upper_95_0": "95% confidence interval", "fitted": "slope index of inequality",
+               "range_from": "range"}
+_SERIES_FILTER = re.compile(r"^\(?datum\.(\w+) === (\"[^\"]*\"|'[^']*')\)?$")
+
+
+def dash_words(dash) -> str:
+    """A stroke dash pattern in words: none or [1, 0] "solid", a first dash of 2 pixels or less
+    "dotted", longer "dashed"."""
+    if not dash or (len(dash) >= 2 and dash[1] == 0):
+        return "solid"
+    return "dotted" if dash[0] <= 2 else "dashed"
+
+
+def _mark_phrase(mark: dict, encoding: dict, dash, shape) -> str | None:
+    """One mark in words ("dashed line with diamonds"), or None for a mark that is not a symbol
+    (text labels)."""
+    kind = mark.get("type")
+    if kind == "line":
+        point = mark.get("point")
+        phrase = f"{dash_words(dash)} line"
+        if point:
+            overlay = point.get("shape") if isinstance(point, dict) else None
+            phrase += f" with {SHAPE_WORDS.get(shape or overlay or 'circle', 'points')}"
+        return phrase
+    if kind == "rule":
+        if "x2" in encoding or "y2" in encoding:
+            orientation = "horizontal" if "x2" in encoding else "vertical"
+            return f"{dash_words(dash)} {orientation} lines" if dash_words(dash) != "solid" else f"{orientation} lines"
+        orientation = "vertical" if "x" in encoding and "y" not in encoding or encoding.get("y", {}).get("value") is not None else "horizontal"
+        return f"{dash_words(dash)} {orientation} line"
+    if kind == "area":
+        return "shaded band"
+    if kind == "bar":
+        return "bars"
+    if kind == "rect":
+        return "coloured cells"
+    if kind in ("point", "circle", "square", "tick"):
+        return SHAPE_WORDS.get(shape or mark.get("shape") or ("square" if kind == "square" else "circle"), "points")
+    return None
+
+
+def _unit_layers(spec: dict, data=None):
+    """Every unit layer of a (layered) specification, with the data it draws."""
+    data = spec.get("data", data)
+    if "layer" in spec:
+        for layer in spec["layer"]:
+            yield from _unit_layers(layer, data)
+    elif "mark" in spec:
+        yield spec, data
+
+
+def mark_words(chart: alt.TopLevelMixin | dict) -> dict[str, str]:
+    """What each series and reference mark of ``chart`` looks like, in words, read from its
+    specification, so that a description of the marks follows the chart when the chart changes.
+
+    Keys are what the mark stands for: a series or category (a value of the field a dash, shape
+    or colour scale is keyed by: "England", "95% limits", "Better"), a layer filtered to one
+    series (the pyramid's comparator), a labelled reference line (its ``label``: "England:
+    78.0"), or the meaning of the field a layer draws (:data:`ROLE_FIELDS`: "95% confidence
+    interval", "slope index of inequality"). Values are phrases without an article: "dashed
+    line with diamonds", "solid vertical line", "shaded band", "upward triangles". Text marks
+    are not described. Two layers for one key are joined with "and".
+    """
+    spec = chart.to_dict() if hasattr(chart, "to_dict") else chart
+    datasets = spec.get("datasets", {})
+    found: dict[str, list[str]] = {}
+
+    def add(key: str, phrase: str | None) -> None:
+        if phrase and phrase not in found.setdefault(str(key), []):
+            found[str(key)].append(phrase)
+
+    for layer, data in _unit_layers(spec):
+        mark = layer["mark"] if isinstance(layer["mark"], dict) else {"type": layer["mark"]}
+        encoding = layer.get("encoding", {})
+        if _mark_phrase(mark, encoding, None, None) is None or any("datum" in encoding.get(c, {}) for c in ("x", "x2", "y", "y2")):
+            continue  # a text label, or a background drawn at constant positions (the spine's track)
+        dash, shape = mark.get("strokeDash"), mark.get("shape")
+        fields = [encoding.get(channel, {}).get("field") for channel in ("y", "x", "y2", "x2")]
+        role = next((ROLE_FIELDS[f] for f in fields if f in ROLE_FIELDS), None)
+        series = [t["filter"] for t in layer.get("transform", []) if isinstance(t.get("filter"), str) and _SERIES_FILTER.match(t["filter"])]
+        scaled = {channel: encoding[channel] for channel in ("strokeDash", "shape", "color")
+                  if isinstance(encoding.get(channel), dict) and "domain" in encoding[channel].get("scale", {})
+                  and "range" in encoding[channel].get("scale", {})}  # fmt: skip
+        rows = datasets.get((data or {}).get("name"), (data or {}).get("values")) if isinstance(data, dict) else None
+        if role:
+            add(role, _mark_phrase(mark, encoding, dash, shape))
+        elif series:
+            value = _SERIES_FILTER.match(series[0]).group(2)
+            add(json.loads(value) if value.startswith('"') else value[1:-1], _mark_phrase(mark, encoding, dash, shape))
+        elif "strokeDash" in scaled or "shape" in scaled:
+            keyed = scaled.get("strokeDash") or scaled["shape"]
+            for i, value in enumerate(keyed["scale"]["domain"]):
+                pattern = scaled["strokeDash"]["scale"]["range"][i] if "strokeDash" in scaled else dash
+                symbol = scaled["shape"]["scale"]["range"][i] if "shape" in scaled else shape
+                add(value, _mark_phrase(mark, encoding, pattern, symbol))
+        elif isinstance(rows, list) and len(rows) == 1 and "label" in rows[0]:
+            add(rows[0]["label"], _mark_phrase(mark, encoding, dash, shape))
+        elif "color" in scaled:
+            for value in scaled["color"]["scale"]["domain"]:
+                add(value, _mark_phrase(mark, encoding, dash, shape))
+        else:
+            add(next((f for f in fields if f), mark["type"]), _mark_phrase(mark, encoding, dash, shape))
+    return {key: " and ".join(phrases) for key, phrases in found.items()}
+
+
+def key_sentence(chart: alt.TopLevelMixin | dict, names: Mapping[str, str] | None = None, *, only: Sequence[str] | None = None) -> str:
+    """The chart's key in a sentence, from :func:`mark_words`: "England: dashed line with
+    diamonds; 95% confidence interval: shaded band." ``names`` renames keys ("Dudley: 77.0" ->
+    "Dudley"); ``only`` keeps those keys, in that order."""
+    words = mark_words(chart)
+    keys = [k for k in only if k in words] if only is not None else list(words)
+    parts = [f"{(names or {}).get(k, k)}: {words[k]}" for k in keys]
+    return ("; ".join(parts) + ".") if parts else ""
 
 
 # --------------------------------------------------------------------------------------------
 # Chart builders
 # --------------------------------------------------------------------------------------------
+def valid(*fields: str) -> str:
+    """A Vega filter keeping the rows where every field is a number (not missing). An interval
+    layer is drawn through it, and only when :func:`any_valid` finds a row: a layer left with no
+    row makes Vega warn of an "Infinite extent" and draws nothing."""
+    return " && ".join(f"isValid(datum[{json.dumps(f)}]) && isFinite(datum[{json.dumps(f)}])" for f in fields)
+
+
+def any_valid(data: pd.DataFrame, *fields: str) -> bool:
+    """Whether some row of ``data`` has a number in every one of ``fields``."""
+    return bool(len(data)) and bool(np.isfinite(data[list(fields)].to_numpy(dtype="float64")).all(axis=1).any())
+
+
+def _span(*columns: pd.Series) -> tuple[float, float] | None:
+    """The smallest and largest finite number in ``columns``; None when there is none."""
+    values = pd.concat([pd.Series(c, dtype="float64") for c in columns], ignore_index=True)
+    values = values[np.isfinite(values)]
+    return (float(values.min()), float(values.max())) if len(values) else None
+
+
 def pyramid(
     place: pd.DataFrame, comparator: pd.DataFrame, *, title: str, subtitle: str, place_label: str, comparator_label: str, people: str = "residents"
 ) -> alt.LayerChart:
@@ -217,16 +488,18 @@ def ranked_bars(
     order = data.sort_values(["value", "area_name"], ascending=[False, True])["area_name"].tolist()
     y = alt.Y("area_name:N", sort=order, title=None, axis=alt.Axis(labelLimit=260))
     height = max(120, 28 * len(data))
-    values = pd.concat([data["lower_95_0"], data["upper_95_0"], pd.Series([v for _, v in references], dtype="float64")]).dropna()
-    pad = 0.05 * (float(values.max() - values.min()) or 1.0)
-    x = alt.X("value:Q", title=unit, scale=alt.Scale(zero=False, domain=[float(values.min()) - pad, float(values.max()) + pad], nice=True))
+    low, high = _span(data["value"], data["lower_95_0"], data["upper_95_0"], pd.Series([v for _, v in references], dtype="float64")) or (0.0, 1.0)
+    pad = 0.05 * ((high - low) or 1.0)
+    x = alt.X("value:Q", title=unit, scale=alt.Scale(zero=False, domain=[low - pad, high + pad], nice=True))
     points = alt.Chart(data).mark_point(filled=True, size=130, stroke="#222", strokeWidth=0.6, opacity=1).encode(
         y=y, x=x, color=colour, shape=shape,
         tooltip=["area_name:N", alt.Tooltip("value:Q", format=".1f"), alt.Tooltip("lower_95_0:Q", format=".1f"),
                  alt.Tooltip("upper_95_0:Q", format=".1f"), "comparison:N"],
     )  # fmt: skip
-    rules = alt.Chart(data).mark_rule(color="#444", strokeWidth=1.5).encode(y=y, x="lower_95_0:Q", x2="upper_95_0:Q")
-    layers = [rules, *_reference_lines(references, height), points]
+    rules = alt.Chart(data).transform_filter(valid("lower_95_0", "upper_95_0")).mark_rule(color="#444", strokeWidth=1.5).encode(
+        y=y, x="lower_95_0:Q", x2="upper_95_0:Q"
+    )
+    layers = [*([rules] if any_valid(data, "lower_95_0", "upper_95_0") else []), *_reference_lines(references, height), points]
     return alt.layer(*layers).properties(title=chart_title(title, subtitle), width=400, height=height)  # fits the text column with long names
 
 
@@ -237,12 +510,15 @@ def interval_trend(data: pd.DataFrame, *, title: str, subtitle: str, unit: str, 
     ``lower_95_0`` and ``upper_95_0`` (missing for England); ``order`` is the periods in order.
     """
     series = list(dict.fromkeys(data["series"]))
-    x = alt.X("period:O", sort=order, title="Period", axis=alt.Axis(labelAngle=-40 if len(order[0]) > 4 else 0))
-    y = alt.Y("value:Q", title=unit, scale=alt.Scale(zero=False))
+    # Every period on the axis, even one without a value; an explicit scale when nothing has a
+    # value (every period [c] or [x]), so that an empty chart still draws without a warning.
+    x = alt.X("period:O", sort=order, title="Period", scale=alt.Scale(domain=order), axis=alt.Axis(labelAngle=-40 if len(order[0]) > 4 else 0))
+    span = _span(data["value"], data["lower_95_0"], data["upper_95_0"])
+    y = alt.Y("value:Q", title=unit, scale=alt.Scale(zero=False) if span else alt.Scale(domain=[0, 1]), axis=alt.Axis() if span else alt.Axis(labels=False, ticks=False))
     colour = alt.Color("series:N", title=None, scale=alt.Scale(domain=series, range=[PLACE_COLOUR, COMPARATOR_COLOUR][: len(series)]))
     dash = alt.StrokeDash("series:N", title=None, scale=alt.Scale(domain=series, range=[[1, 0], [5, 3]][: len(series)]))
     shape = alt.Shape("series:N", title=None, scale=alt.Scale(domain=series, range=["circle", "diamond"][: len(series)]))
-    band = alt.Chart(data).transform_filter(alt.datum.lower_95_0 != None).mark_area(opacity=0.2, color=PLACE_COLOUR).encode(
+    band = alt.Chart(data).transform_filter(valid("lower_95_0", "upper_95_0")).mark_area(opacity=0.2, color=PLACE_COLOUR).encode(
         x=x, y=alt.Y("lower_95_0:Q", title=unit), y2="upper_95_0:Q"
     )
     line = alt.Chart(data).mark_line(point=alt.OverlayMarkDef(filled=True, size=45)).encode(
@@ -250,7 +526,8 @@ def interval_trend(data: pd.DataFrame, *, title: str, subtitle: str, unit: str, 
         tooltip=["series:N", "period:N", alt.Tooltip("value:Q", format=".1f"), alt.Tooltip("lower_95_0:Q", format=".1f", title="95% lower"),
                  alt.Tooltip("upper_95_0:Q", format=".1f", title="95% upper")],
     )  # fmt: skip
-    return alt.layer(band, line).properties(title=chart_title(title, subtitle), width=460, height=260)
+    layers = [band, line] if any_valid(data, "lower_95_0", "upper_95_0") else [line]
+    return alt.layer(*layers).properties(title=chart_title(title, subtitle), width=460, height=260)
 
 
 def tartan(cells: pd.DataFrame, *, title: str, subtitle: str, rows: list[str], columns: list[str]) -> alt.LayerChart:
@@ -290,14 +567,15 @@ def spine(data: pd.DataFrame, *, title: str, subtitle: str, rows: list[str], ran
     x = alt.X("position:Q", scale=alt.Scale(domain=[0, 1]), axis=x_axis, title="Each indicator on its own scale, England at the centre")
     base = alt.Chart(data).encode(y=y)
     track = base.mark_bar(color="#eeeeee", height=16).encode(x=alt.datum(0), x2=alt.datum(1))
-    ranges = base.transform_filter(alt.datum.range_from != None).mark_bar(color="#9a9a9a", height=16).encode(
+    ranges = base.transform_filter(valid("range_from", "range_to")).mark_bar(color="#9a9a9a", height=16).encode(
         x=alt.X("range_from:Q", scale=alt.Scale(domain=[0, 1])), x2="range_to:Q", tooltip=["indicator:N", alt.Tooltip("range_text:N", title=range_title)]
     )
-    centre = alt.Chart(pd.DataFrame({"position": [0.5]})).mark_rule(color=COMPARATOR_COLOUR, strokeWidth=2).encode(x=x)
+    centre = alt.Chart(pd.DataFrame({"position": [0.5], "label": ["England"]})).mark_rule(color=COMPARATOR_COLOUR, strokeWidth=2).encode(x=x)
     points = base.mark_point(filled=True, size=150, stroke="#222", strokeWidth=0.7, opacity=1).encode(
         x=x, color=colour, shape=shape, tooltip=["indicator:N", alt.Tooltip("value_text:N", title="Value"), "comparison:N"]
     )
-    return alt.layer(track, ranges, centre, points).properties(title=chart_title(title, subtitle, width=80), width=360, height=30 * len(rows))
+    layers = [track, ranges, centre, points] if any_valid(data, "range_from", "range_to") else [track, centre, points]
+    return alt.layer(*layers).properties(title=chart_title(title, subtitle, width=80), width=360, height=30 * len(rows))
 
 
 def funnel(points: pd.DataFrame, lines: pd.DataFrame, *, baseline: float, baseline_label: str, title: str, subtitle: str, unit: str) -> alt.LayerChart:
@@ -331,7 +609,8 @@ def funnel(points: pd.DataFrame, lines: pd.DataFrame, *, baseline: float, baseli
         tooltip=["area_name:N", alt.Tooltip("denominator:Q", format=","), alt.Tooltip("value:Q", format=".1f"), alt.Tooltip("where:N", title="Compared with limits")],
     )  # fmt: skip
     names = alt.Chart(points).transform_filter(alt.datum.outlier).mark_text(align="left", dx=8, fontSize=11).encode(x=x, y=y, text="area_name:N")
-    return alt.layer(limit_lines, centre_rule, centre_text, dots, names).properties(title=chart_title(title, subtitle), width=460, height=300)
+    layers = [limit_lines, centre_rule, centre_text, dots, *([names] if points["outlier"].astype(bool).any() else [])]
+    return alt.layer(*layers).properties(title=chart_title(title, subtitle), width=460, height=300)
 
 
 def trend(data: pd.DataFrame, *, title: str, subtitle: str, unit: str) -> alt.LayerChart:
@@ -384,11 +663,13 @@ def quantile_values(data: pd.DataFrame, *, title: str, subtitle: str, unit: str,
     y = alt.Y("value:Q", title=unit, scale=alt.Scale(zero=False))
     tooltip = ["series:N", alt.Tooltip("category:Q", title=kind), alt.Tooltip("value:Q", format=".1f"),
                alt.Tooltip("lower_95_0:Q", format=".1f", title="95% lower"), alt.Tooltip("upper_95_0:Q", format=".1f", title="95% upper")]  # fmt: skip
-    rules = alt.Chart(data).mark_rule(strokeWidth=1.5).encode(x=x, y="lower_95_0:Q", y2="upper_95_0:Q", color=colour)
+    rules = alt.Chart(data).transform_filter(valid("lower_95_0", "upper_95_0")).mark_rule(strokeWidth=1.5).encode(
+        x=x, y="lower_95_0:Q", y2="upper_95_0:Q", color=colour
+    )
     points = alt.Chart(data).mark_point(filled=True, size=90, opacity=1, stroke="#222", strokeWidth=0.5).encode(
         x=x, y=y, color=colour, shape=shape, tooltip=tooltip
     )
-    layers = [rules, points]
+    layers = [rules, points] if any_valid(data, "lower_95_0", "upper_95_0") else [points]
     if fitted is not None and len(fitted):
         fitted = fitted.assign(position=fitted["category"] + fitted["series"].map(nudge))
         layers.insert(0, alt.Chart(fitted).mark_line(strokeDash=[5, 3], strokeWidth=1.5).encode(x=x, y="fitted:Q", color=colour, detail="series:N"))

@@ -12,6 +12,7 @@ import pandas as pd
 from jsna.pages import text
 from jsna.pages.charts import Html
 from jsna.pages.escape import html_attr, html_text
+from jsna.store import Store
 
 SUPPRESSED = "[c]"
 MISSING = "[x]"
@@ -111,3 +112,9 @@ def published_table(rows: pd.DataFrame, columns: dict[str, str], digits: int = 2
             values = values.where(~(mask & (column in DISCLOSED)), SUPPRESSED)
         out[heading] = values
     return out.reset_index(drop=True)
+
+
+def window(store: Store, entry: pd.Series, area_type: str | None) -> int:
+    """The period window shown for a type of place: pooled for types that pool years (wards),
+    single years otherwise."""
+    return max(entry["windows"]) if store.pooled(area_type) else min(entry["windows"])

@@ -22,10 +22,15 @@ from jsna.pages.html import (
     trend_cell,
 )
 from jsna.pages.indicators import (
+    ENGLAND,
+    TIERS,
     compare_areas_figure,
     funnel_figure,
     indicator_list,
     latest_rows,
+    place_comparator,
+    priorities,
+    priority_lead,
     trend_figure,
 )
 from jsna.store import Store
@@ -39,6 +44,19 @@ SERIES_NAME = {"Male": "Men", "Female": "Women", "Persons": "Persons"}
 MARMOT = {key: words for key, words in text.MARMOT_OBJECTIVES.items() if key != "context"}
 SII_CALCULATED = "Slope index of inequality"
 LE_MISSING_NOTE = "[x] not available: too few deaths or people to calculate a life expectancy."
+
+
+def story_intro(store: Store, code: str) -> str:
+    """The chapter's comparison story in one Markdown paragraph, for its top (names escaped)."""
+    name = store.name(code)
+    wards = store.words(store.neighbourhood_type)[1]
+    within = f"its {wards}, its deprivation groups" + (" and its primary care networks" if store.is_authority(code) else "")
+    return markdown_text(
+        f"This chapter compares {name} with England in its priority list and in the Marmot summary, each indicator at the latest "
+        f"period England publishes a value for. To show the gap within {name}, {within} are compared with {name} as a whole. "
+        '"Not compared" (no England value for the period, or no better or worse direction) is its own category: it is never '
+        "counted as similar or as not worse, and the lists say how many indicators it covers."
+    )
 
 
 def quantile_label(quantile: int, n: int) -> str:
@@ -82,8 +100,12 @@ def fitted_line(rows: pd.DataFrame, gap: pd.Series) -> pd.DataFrame:
 # --------------------------------------------------------------------------------------------
 def ward_life_expectancy_figures(store: Store, code: str) -> list[charts.Figure]:
     """Life expectancy at birth and at 65 for men and women in every ward (pooled years), ranked."""
+    wards = store.within(code, store.neighbourhood_type)
+    if not wards:
+        return []
+    against = place_comparator(store, code, wards)
     return [
-        compare_areas_figure(store, code, indicator_id, sex=sex, area_type=store.neighbourhood_type)
+        compare_areas_figure(store, code, indicator_id, sex=sex, area_type=store.neighbourhood_type, against=against)
         for indicator_id in LIFE_EXPECTANCY for sex in SEXES
         if not store.rows(indicator_id, code, sex=sex, years=3).empty
     ]  # fmt: skip
@@ -325,52 +347,13 @@ def decomposition_figures(store: Store, code: str) -> list[charts.Figure]:
 # --------------------------------------------------------------------------------------------
 # 4. What to act on: priorities and the Marmot objectives
 # --------------------------------------------------------------------------------------------
-#: The tiers of the priority list, in order: the list itself, then what to watch.
-TIERS = {
-    1: "Significantly worse than England and getting worse",
-    2: "Significantly worse than England, not getting worse",
-    3: "Getting worse, not significantly worse than England",
-}
-
-
-def priorities(store: Store, code: str, *, watch: bool = False) -> pd.DataFrame:
-    """Indicators significantly worse than England and getting worse, for one place (tier 1).
-
-    Each indicator and sex published for the place's type is read at the period the summaries
-    show (the latest comparable with England, :meth:`Store.latest`), with its comparison with
-    England and the recent trend of the five periods to it. With ``watch``, also tier 2
-    (worse than England, trend not worse) and tier 3 (getting worse, not worse than England).
-    Within a tier, ordered by how far the value is from England's, relative to England's,
-    largest first (indicators without an England value last).
-    """
-    rows = []
-    for entry, sex, row in latest_rows(store, code, indicator_list(store, store.area_type(code))):
-        if row is None:
-            continue
-        worse = str(row["compared_to_england"]).startswith("Worse")
-        worsening = str(row["recent_trend"]).endswith("getting worse")
-        tier = 1 if worse and worsening else 2 if worse else 3 if worsening else 0
-        if tier == 0 or (tier > 1 and not watch):
-            continue
-        england = row["england_value"]
-        distance = abs(row["value"] - england) / abs(england) if pd.notna(england) and england != 0 else np.nan
-        rows.append({"tier": tier, "indicator_id": entry["indicator_id"], "title": entry["title"], "sex": sex, "chapter": entry["chapter"],
-                     "marmot": entry["marmot"], "period": row["period"], "value": row["value"], "england_value": england,
-                     "compared_to_england": row["compared_to_england"], "recent_trend": row["recent_trend"], "distance": distance})  # fmt: skip
-    columns = ["tier", "indicator_id", "title", "sex", "chapter", "marmot", "period", "value", "england_value", "compared_to_england",
-               "recent_trend", "distance"]  # fmt: skip
-    out = pd.DataFrame(rows, columns=columns)
-    return out.sort_values(["tier", "distance", "indicator_id", "sex"], ascending=[True, False, True, True], kind="mergesort", na_position="last").reset_index(drop=True)
-
-
 def priority_table(store: Store, code: str) -> charts.Html:
-    """The priority list, then what to watch, as one table with a heading per tier."""
+    """The priority list, then what to watch, as one table with a heading per tier; the lead says
+    how many indicators could not be compared with England and why, and the indicators getting
+    worse among them are their own group (never read as "not worse than England")."""
     found = priorities(store, code, watch=True)
     name = store.name(code)
-    first = (found["tier"] == 1).sum()
-    lead = (f"<p>{first} indicator{'s are' if first != 1 else ' is'} significantly worse than England and getting worse in "
-            f"{html_text(name)}.</p>") if first else (
-            f"<p>No indicator for {html_text(name)} is both significantly worse than England and getting worse.</p>")  # fmt: skip
+    lead = "".join(f"<p>{html_text(line)}</p>" for line in priority_lead(store, code, found))
     if found.empty:
         return charts.Html(lead)
     body: list = []
@@ -378,17 +361,19 @@ def priority_table(store: Store, code: str) -> charts.Html:
         body.append(TIERS[int(tier)])
         for r in rows.itertuples():
             entry = store.entry(r.indicator_id)
+            compared = badge(r.compared_to_england) + (f" <small>({html_text(r.reason)})</small>" if r.reason else "")
             body.append([f"{definition_link(entry, r.sex)} <small>{html_text(r.period)}</small>", text.number(r.value, "", 1),
-                         text.number(r.england_value, "", 1), badge(r.compared_to_england), trend_cell(r.recent_trend)])  # fmt: skip
+                         text.number(r.england_value, "", 1), compared, trend_cell(r.recent_trend)])  # fmt: skip
     head = ["Indicator and period", html_text(name), "England", "Compared with England", "Recent trend"]
     caption = f"Priorities for {name}, then indicators to watch"
-    note = "Within each group, ordered by how far the value is from England's, largest first. [x]: no England value for the period."
+    note = ("Within each group, ordered by how far the value is from England's, largest first. [x]: no England value for the period. "
+            f"“{TIERS[4]}”: England publishes no value for the period shown, so these may or may not be worse than England.")  # fmt: skip
     return charts.Html(lead + html_table(head, body, caption=caption, notes=[note], wrap=True))
 
 
 def marmot_summary(store: Store, code: str) -> charts.Html:
     """Per Marmot objective: how many indicators are better, similar or worse than England, how
-    many are getting worse, and which are priorities."""
+    many could not be compared, how many are getting worse, and which are priorities."""
     area_type = store.area_type(code)
     latest = latest_rows(store, code, indicator_list(store, area_type))
     first = priorities(store, code)
@@ -397,17 +382,18 @@ def marmot_summary(store: Store, code: str) -> charts.Html:
     for key, objective in MARMOT.items():
         found = [(entry, sex, row) for entry, sex, row in latest if entry["marmot"] == key and row is not None]
         if not found:
-            body.append([html_text(objective), "0", MISSING, MISSING, MISSING, MISSING, "No indicator in this book measures it yet."])
+            body.append([html_text(objective), "0", MISSING, MISSING, MISSING, MISSING, MISSING, "No indicator in this book measures it yet."])
             continue
-        labels = [charts.comparison_key(row["compared_to_england"]) for _, _, row in found]
+        labels = [ENGLAND.label(row) for _, _, row in found]
         worse_trend = sum(str(row["recent_trend"]).endswith("getting worse") for _, _, row in found)
         named = [definition_link(entry, sex) for entry, sex, _ in found if (entry["indicator_id"], sex) in priority]
         body.append([html_text(objective), str(len(found)), str(labels.count("Better")), str(labels.count("Similar")),
-                     str(labels.count("Worse")), str(worse_trend), ", ".join(named) or "None"])  # fmt: skip
-    head = ["Marmot policy objective", "Indicators", "Better than England", "Similar", "Worse", "Getting worse", "Priorities"]
+                     str(labels.count("Worse")), str(labels.count("Not compared")), str(worse_trend), ", ".join(named) or "None"])  # fmt: skip
+    head = ["Marmot policy objective", "Indicators", "Better than England", "Similar", "Worse", "Not compared", "Getting worse", "Priorities"]
     caption = f"{store.name(code)} against the six Marmot policy objectives"
-    note = ("Each indicator is counted once per sex, at its latest period comparable with England. Indicators that are not "
-            "compared with England (no England value, or no polarity) count in the total only.")  # fmt: skip
+    note = ("Each indicator is counted once per sex, at its latest period comparable with England. Not compared: no England value "
+            "for the period, no confidence interval, or higher is neither better nor worse; never counted as similar. Higher or "
+            "lower (no better or worse direction) count in the total only.")  # fmt: skip
     return html_table(head, body, caption=caption, notes=[note], wrap=True)
 
 
@@ -431,15 +417,25 @@ def network_figures(store: Store, code: str) -> list:
     for indicator_id in PRACTICE_INDICATORS:
         if store.rows(indicator_id, code).empty:
             continue
-        figures += [compare_areas_figure(store, code, indicator_id, area_type=network) for network in networks]
+        for network in networks:
+            codes = [c for c in store.within(code, network) if c in set(store.of(indicator_id)["area_code"])]
+            if codes:
+                figures.append(compare_areas_figure(store, code, indicator_id, area_type=network, against=place_comparator(store, code, codes)))
         if indicator_id in funnels:
             figures.append(funnel_figure(store, indicator_id))
     return figures
 
 
+#: Key indicators whose gap is named in "What stands out"; the rest are counted.
+STEEPEST_SHOWN = 1
+
+
 def findings(store: Store, code: str) -> str:
-    """Markdown bullets: the gap in plain words, generated from the computed values (each
-    sentence escaped as Markdown text: names and causes come from the data)."""
+    """Markdown bullets, the few that matter most: the gap in life expectancy for men and for
+    women (the slope index and the gap between the ends, one bullet each), the causes that make
+    it up, the steepest gap among the key indicators (the rest counted), and what to act on first
+    with how many indicators could not be compared with England. Generated from the computed
+    values; each sentence escaped as Markdown text (names and causes come from the data)."""
     name, lines = store.name(code), []
     category_type = DECILE if store.is_authority(code) else QUINTILE
     for sex in SEXES:
@@ -448,20 +444,22 @@ def findings(store: Store, code: str) -> str:
         if gap is None:
             continue
         n = int(gap["quantiles"])
-        lines.append(text.gap_sentence("Life expectancy at birth (years)", sex, "years", gap["most_deprived"], gap["least_deprived"], n, name, gap["period"]))
         lines.append(text.sii_sentence("Life expectancy at birth (years)", sex, "years", gap["sii"], gap["sii_lower_95_0"],
-                                       gap["sii_upper_95_0"], n, name, gap["period"]))  # fmt: skip
+                                       gap["sii_upper_95_0"], n, name, gap["period"]) + " "
+                     + text.gap_sentence("Life expectancy at birth (years)", sex, "years", gap["most_deprived"], gap["least_deprived"], n, name, gap["period"]))  # fmt: skip
     rows = decomposition_rows(store, code)
-    if not rows.empty:
-        for sex in SEXES:
-            part = rows.loc[rows["sex"] == sex]
-            if part.empty:
-                continue
-            by_cause = part.groupby("cause_name")["contribution"].sum().sort_values(ascending=False)
-            total = part["gap"].iloc[0]
-            top = ", ".join(f"{c.lower()} ({100 * v / total:.0f}%)" for c, v in by_cause.head(3).items())
-            lines.append(f"Of the {total:.1f}-year gap for {SERIES_NAME[sex].lower()} between the most and least deprived fifths "
-                         f"({part['period'].iloc[0]}), the largest parts are {top}.")  # fmt: skip
+    parts = []
+    for sex in SEXES if not rows.empty else ():
+        part = rows.loc[rows["sex"] == sex]
+        if part.empty:
+            continue
+        by_cause = part.groupby("cause_name")["contribution"].sum().sort_values(ascending=False)
+        total = part["gap"].iloc[0]
+        top = ", ".join(f"{c.lower()} ({100 * v / total:.0f}%)" for c, v in by_cause.head(3).items())
+        parts.append(f"{top} for {SERIES_NAME[sex].lower()} (a gap of {total:.1f} years)")
+    if parts:
+        lines.append(f"The largest parts of the gap in life expectancy between the most and least deprived fifths ({rows['period'].iloc[0]}) "
+                     f"are {'; and '.join(parts)}.")  # fmt: skip
     steepest = []
     for entry, sex in breakdown_indicators(store, code):
         if entry["indicator_id"] in LIFE_EXPECTANCY:
@@ -469,12 +467,32 @@ def findings(store: Store, code: str) -> str:
         gap = latest_gap(store, entry["indicator_id"], code, sex, QUINTILE)
         if np.isfinite(gap["ratio"]) and gap["ratio"] > 0:
             steepest.append((max(gap["ratio"], 1 / gap["ratio"]), entry, sex, gap))
-    for _, entry, sex, gap in sorted(steepest, key=lambda item: -item[0])[:3]:
-        lines.append(text.gap_sentence(entry["title"], sex, entry["unit"], gap["most_deprived"], gap["least_deprived"], 5, name, gap["period"]))
-    found = priorities(store, code)
-    if found.empty:
-        lines.append(f"No indicator for {name} is both significantly worse than England and getting worse.")
-    else:
-        named = text.listing([text.lower_first(text.indicator_subject(t, s)) for t, s in zip(found["title"], found["sex"])])
-        lines.append(f"{len(found)} indicator{'s are' if len(found) > 1 else ' is'} significantly worse than England and getting worse: {named}.")
+    steepest.sort(key=lambda item: -item[0])
+    for _, entry, sex, gap in steepest[:STEEPEST_SHOWN]:
+        sentence = text.gap_sentence(entry["title"], sex, entry["unit"], gap["most_deprived"], gap["least_deprived"], 5, name, gap["period"])
+        rest = len(steepest) - STEEPEST_SHOWN
+        if rest > 0:
+            sentence += f" The gap in {rest} more key indicator{'s is' if rest > 1 else ' is'} in the table “Key indicators by deprivation” below."
+        lines.append(sentence)
+    found = priorities(store, code, watch=True)
+    first = found.loc[found["tier"] == 1]
+    lead = priority_lead(store, code, found)
+    if not first.empty:
+        named = text.listing([text.lower_first(text.indicator_subject(t, s)) for t, s in zip(first["title"], first["sex"])])
+        lead[0] = f"{len(first)} indicator{'s are' if len(first) > 1 else ' is'} significantly worse than England and getting worse: {named}."
+    lines.append(" ".join(lead))
     return "\n".join(f"- {markdown_text(line)}" for line in lines)
+
+
+def inequality_headlines(store: Store, code: str) -> list[str]:
+    """The gap in life expectancy at birth between the most and least deprived ends of the place,
+    for men and for women (sentences; [] when the store has no breakdown for it)."""
+    category_type = DECILE if store.is_authority(code) else QUINTILE
+    source = LE_SII["life_expectancy_birth"] if category_type == DECILE else "life_expectancy_birth"
+    lines = []
+    for sex in SEXES:
+        gap = latest_gap(store, source, code, sex, category_type, years=3)
+        if gap is not None:
+            lines.append(text.gap_sentence("Life expectancy at birth (years)", sex, "years", gap["most_deprived"], gap["least_deprived"],
+                                           int(gap["quantiles"]), store.name(code), gap["period"]))  # fmt: skip
+    return lines

@@ -151,30 +151,41 @@ def comparison_judgement(label: str) -> int:
 
 
 def compare_areas_title(subject_words: str, plural: bool, labels: list[str], comparator: str, area_words: tuple[str, str]) -> str:
-    """"Life expectancy at birth for men is significantly worse than Dudley's in 3 of 5 townships"."""
+    """"Life expectancy at birth for men is significantly worse than Dudley's in 3 of 5 townships".
+
+    Areas that could not be compared are their own category: never counted as "not significantly
+    different"; the title says how many there were ("; 2 could not be compared")."""
     total = len(labels)
     counts = {key: sum(str(label).split(" ")[0] == key for label in labels) for key in COMPARISON_WORDS}
+    compared = sum(counts.values())
+    missing = total - compared
     be = "are" if plural else "is"
     first, second = ("Worse", "Better") if counts["Worse"] or counts["Better"] else ("Lower", "Higher")
+    if compared == 0:
+        return f"{subject_words} could not be compared with {possessive(comparator)} in any of the {area_count(total, area_words)}"
+    tail = f"; {missing} could not be compared" if missing else ""
     if counts[first] == 0 and counts[second] == 0:
-        if counts["Similar"] == 0:
-            return f"{subject_words} could not be compared with {possessive(comparator)} in any of the {area_count(total, area_words)}"
-        return f"{subject_words} {be} not significantly different from {possessive(comparator)} in any of the {area_count(total, area_words)}"
+        where = f"any of the {area_count(total, area_words)}" if not missing else f"any of the {compared} {area_words[0] if compared == 1 else area_words[1]} compared"
+        return f"{subject_words} {be} not significantly different from {possessive(comparator)} in {where}" + (f" ({missing} of {total} could not be compared)" if missing else "")
     if counts[first] == 0:
         first, second = second, first
     words = f"{subject_words} {be} significantly {first.lower()} than {possessive(comparator)} in {counts[first]} of {area_count(total, area_words)}"
     if counts[second]:
         words += f" and {second.lower()} in {counts[second]}"
-    return words
+    return words + tail
 
 
-def trend_title(subject_words: str, plural: bool, place: str, label: str, latest: str) -> str:
-    """The title of a trend chart: the recent trend in words, or the latest value when there is none."""
+def trend_title(subject_words: str, plural: bool, place: str, label: str, latest: str, *, to: str = "") -> str:
+    """The title of a trend chart: the recent trend in words, or the value when there is none.
+
+    ``to`` names the period the trend ends in when it is not the chart's last (the period the
+    page's summary shows, the latest England has a value for): "(five periods to 2020/21)"."""
     trend = trend_words(label)
+    up_to = f" (five periods to {to})" if to else ""
     if trend == "no significant change":
-        return f"There has been no significant recent change in {lower_first(subject_words)} in {place}"
+        return f"There has been no significant recent change in {lower_first(subject_words)} in {place}{up_to}"
     if trend:
-        return f"{subject_words} in {place} {'are' if plural else 'is'} {trend}"
+        return f"{subject_words} in {place} {'are' if plural else 'is'} {trend}{up_to}"
     return f"{subject_words} in {place} {'were' if plural else 'was'} {latest}"
 
 
@@ -182,36 +193,95 @@ def headline_sentence(row: pd.Series, place: str, benchmark: str, benchmark_valu
     """A finding from a store row's flags for ``place``, e.g. "Emergency hospital admissions for COPD in Dudley
     (468.2 per 100,000 in 2019/20) are significantly worse than England (415.1 per 100,000) and
     getting worse." """
+    return story_sentence(row, place, [(benchmark, benchmark_value, label)])
+
+
+def story_sentence(row: pd.Series, place: str, comparisons: list[tuple[str, float, str]]) -> str:
+    """A finding against each comparator of the page's story that it could be compared with
+    (``comparisons``: (name, value, label)), and its recent trend, e.g. "Children in relative low
+    income families in Lye ward (39.5% in 2021/22) are significantly worse than Stourbridge
+    township (35.3%) and England (30.1%)." Comparators it could not be compared with are left
+    out (the page counts them separately)."""
     words = indicator_subject(row["indicator_name"], row["sex"])
     plural = is_plural(row["indicator_name"])
     start = f"{words} in {place} ({value_text(row['value'], row['unit'])} in {row['period']}) {'are' if plural else 'is'}"
-    phrase = comparison_phrase(label, benchmark, benchmark_value, row["unit"])
+    usable = [(name, value, str(label)) for name, value, label in comparisons if comparison_phrase(label, name, value, row["unit"])]
+    keys = [label.split(" ")[0] for _, _, label in usable]
+    if len(usable) > 1 and len(set(keys)) == 1:
+        names = [f"{name} ({number(value, row['unit'])})" for name, value, _ in usable]
+        phrase = f"{COMPARISON_WORDS[keys[0]]} {listing(names)}"
+    else:
+        phrase = " and ".join(comparison_phrase(label, name, value, row["unit"]) for name, value, label in usable)
     trend = trend_words(row.get("recent_trend", ""))
     trend = "" if trend == "no significant change" else trend
     if phrase and trend:
         # "... worse than England and getting worse": the direction is implied by the judgement.
         short = trend.split(" and ")[-1]
-        joiner = " but " if label == "Similar" or comparison_judgement(label) * trend_judgement(row["recent_trend"]) < 0 else " and "
+        judgements = [comparison_judgement(label) for _, _, label in usable]
+        lead = next((j for j in judgements if j), 0)
+        joiner = " but " if lead == 0 and "Similar" in keys or lead * trend_judgement(row["recent_trend"]) < 0 else " and "
+        if len(usable) > 1:  # "... than A (1.0) and B (2.0), and getting worse"
+            joiner = "," + joiner
         return f"{start} {phrase}{joiner}{short}."
     return f"{start} {phrase or trend}."
 
 
+#: Why a row could not be compared with a benchmark, in words (:func:`not_compared_reason`).
+NOT_COMPARED_WORDS = {
+    "no_benchmark": "no {benchmark} value for that period",
+    "no_polarity": "higher is neither better nor worse",
+    "no_interval": "no confidence interval",
+    "no_value": "no published value",
+}
+#: Fingertips polarities a comparison can judge.
+JUDGED_POLARITIES = ("RAG - High is good", "RAG - Low is good", "BOB - Blue orange blue")
+
+
+def not_compared_reason(row: pd.Series, value_column: str) -> str:
+    """Why ``row`` has no comparison with the benchmark in ``value_column``: a key of
+    :data:`NOT_COMPARED_WORDS`, or "" when it was compared."""
+    if row is None or pd.isna(row.get("value")):
+        return "no_value"
+    if pd.isna(row.get(value_column)):
+        return "no_benchmark"
+    if str(row.get("polarity", "")) not in JUDGED_POLARITIES:
+        return "no_polarity"
+    if pd.isna(row.get("lower_95_0")) or pd.isna(row.get("upper_95_0")):
+        return "no_interval"
+    return ""
+
+
+def not_compared_sentence(reasons: list[str], total: int, benchmark: str, *, subject: str = "indicators") -> str:
+    """"4 of 30 indicators could not be compared with England: 3 have no England value for that
+    period; for 1 higher is neither better nor worse." ("" when every one was compared).
+    ``reasons`` holds one :func:`not_compared_reason` key per indicator that was not compared."""
+    if not reasons:
+        return ""
+    counts = {key: reasons.count(key) for key in NOT_COMPARED_WORDS if key in reasons}
+    parts = [f"{n}: {NOT_COMPARED_WORDS[key].format(benchmark=benchmark)}" for key, n in counts.items()]
+    return f"{len(reasons)} of {total} {subject} could not be compared with {benchmark} ({'; '.join(parts)})."
+
+
 def tally_title(place: str, labels: list[str], benchmark: str) -> str:
-    """"In Dudley, 3 of 7 indicators compared are significantly worse than England and 1 is better"."""
+    """"In Dudley, 3 of 7 indicators compared are significantly worse than England and 1 is
+    better; 2 could not be compared". An indicator not compared is its own category: never
+    counted as similar, and always stated."""
     keys = [str(label).split(" ")[0] for label in labels]
     compared = sum(key in ("Better", "Similar", "Worse", "Higher", "Lower") for key in keys)
+    missing = len(keys) - compared
     worse, better = keys.count("Worse"), keys.count("Better")
+    tail = f"; {missing} could not be compared" if missing else ""
     if compared == 0:
-        return f"No indicator for {place} can be compared with {benchmark} for its latest period"
+        return f"No indicator for {place} can be compared with {benchmark} for its period"
     if worse == 0 and better == 0:
-        return f"In {place}, none of the {compared} indicators compared is significantly better or worse than {benchmark}"
+        return f"In {place}, none of the {compared} indicators compared is significantly better or worse than {benchmark}{tail}"
     parts = []
     if worse:
         parts.append(f"{worse} of {compared} indicators compared {'is' if worse == 1 else 'are'} significantly worse than {benchmark}")
     if better:
         phrase = f"{better} {'is' if better == 1 else 'are'} better" if worse else f"{better} of {compared} indicators compared {'is' if better == 1 else 'are'} significantly better than {benchmark}"
         parts.append(phrase)
-    return f"In {place}, " + " and ".join(parts)
+    return f"In {place}, " + " and ".join(parts) + tail
 
 
 def listing(names: list[str]) -> str:
