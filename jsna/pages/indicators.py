@@ -540,7 +540,8 @@ def compare_areas_figure(
            f"{ranked['area_name'].iloc[-1]} ({text.value_text(ranked['value'].iloc[-1], unit)}). " if len(ranked) else "")
         + f"{title}."
     )  # fmt: skip
-    return charts.show(chart, alt_text=alt_text, table=table, name=f"compare-{indicator_id}-{sex.lower()}-{code}", note=figure_note(rows))
+    return charts.show(chart, alt_text=alt_text, table=table, name=f"compare-{indicator_id}-{sex.lower()}-{code}", note=figure_note(rows),
+                       indicator=entry, area_code=code, area_name=name, period=period, sex=sex)
 
 
 def figure_note(rows: pd.DataFrame) -> str:
@@ -588,18 +589,24 @@ def trend_figure(store: Store, code: str, indicator_id: str, sex: str = "Persons
     if later:
         subtitle = (f"Recent trend (five periods to {summary['period']}, the period the summary shows{england_then}): {trend}. "
                     f"{summary['period']}: {value_in(summary).rsplit(' in ', 1)[0]}. Latest: {value_in(latest)}"
-                    f"{'' if pd.notna(latest['england_value']) else ' (no England value for it yet)'}. The band is the 95% confidence interval.")  # fmt: skip
+                    f"{'' if pd.notna(latest['england_value']) else ' (no England value for it yet)'}.")  # fmt: skip
     else:
-        subtitle = f"Recent trend (last five periods): {trend}. Latest: {value_in(latest)}{england_then}. The band is the 95% confidence interval."
+        subtitle = f"Recent trend (last five periods): {trend}. Latest: {value_in(latest)}{england_then}."
+    # What the marks look like is read from the chart itself (the band is drawn only with limits).
     chart = charts.interval_trend(data, title=title, subtitle=subtitle, unit=unit, order=rows["period"].tolist())
+    marks = charts.mark_words(chart)
+    band = marks.get("95% confidence interval")
+    if band:
+        subtitle += f" The {band} is the 95% confidence interval."
+        chart = chart.properties(title=charts.chart_title(title, subtitle))
     table = published_table(rows, {"period": "Period", "count": "Count", "value": name, "lower_95_0": "Lower 95% limit",
                                    "upper_95_0": "Upper 95% limit", "england_value": ENGLAND_NAME, "compared_to_england": "Compared with England"})  # fmt: skip
-    alt_text = (
-        f"Line chart of {text.lower_first(words)} in {name} for each period from {rows['period'].iloc[0]} to {latest['period']}, "
-        f"with a shaded 95% confidence interval" + (" and England's value as a dashed line" if len(england) else "")
-        + f". {subtitle}"
-    )
-    return charts.show(chart, alt_text=alt_text, table=table, name=f"trend-{indicator_id}-{sex.lower()}-{code}", note=figure_note(rows))
+    shown_marks = ([f"the 95% confidence interval as a {band}"] if band else []) + (
+        [f"England's value as a {marks[ENGLAND_NAME]}"] if len(england) and ENGLAND_NAME in marks else [])
+    alt_text = (f"Line chart of {text.lower_first(words)} in {name} for each period from {rows['period'].iloc[0]} to {latest['period']}"
+                + (f", with {text.listing(shown_marks)}" if shown_marks else "") + f". {subtitle}")
+    return charts.show(chart, alt_text=alt_text, table=table, name=f"trend-{indicator_id}-{sex.lower()}-{code}", note=figure_note(rows),
+                       indicator=entry, area_code=code, area_name=name, period=rows["period"].tolist(), sex=sex)
 
 
 # --------------------------------------------------------------------------------------------
