@@ -13,6 +13,7 @@ import traceback
 from pathlib import Path
 
 from jsna.book.build import build, describe_store, load_parameters, plan_for
+from jsna.book.changes import compare_stores
 from jsna.config import ROOT, Settings
 from jsna.errors import BuildError, DataError
 from jsna.inputs.fingertips import find_exports, read_exports
@@ -42,6 +43,10 @@ def main(argv: list[str] | None = None) -> int:
     kit_parser.add_argument("--kit", type=Path, required=True, help="a geography kit folder (data/README.md, Geography kits)")
     kit_parser.add_argument("--out", type=Path, required=True, help="the folder to write place_types.yml, places.yml, release.yml... into")
     kit_parser.add_argument("--real", action="store_true", help="the data are real, not the generator's synthetic events")
+    diff_parser = sub.add_parser("diff", help="what changed between two stores (two builds' _build/store, or two editions' store)")
+    diff_parser.add_argument("old", type=Path, help="the older store folder")
+    diff_parser.add_argument("new", type=Path, help="the newer store folder")
+    diff_parser.add_argument("--csv", type=Path, default=None, help="also write every change, one per row, to this CSV file")
     fingertips_parser = sub.add_parser("fingertips", help="check and summarise Fingertips CSV exports (builds nothing)")
     fingertips_parser.add_argument("files", nargs="+", type=Path, metavar="FILE", help="Fingertips CSV exports, or folders of them")
     fingertips_parser.add_argument("--extracted", type=_date, default=None, metavar="YYYY-MM-DD",
@@ -72,6 +77,16 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "parameters":
             written = write_kit_parameters(load_kit(args.kit), args.out, synthetic=not args.real)
             print(f"Wrote {', '.join(written)} in {args.out}")
+            return 0
+        if args.command == "diff":
+            for folder in (args.old, args.new):
+                if not (folder / "manifest.json").is_file():
+                    raise DataError(folder, "not a store (no manifest.json): give a build's _build/store or an edition's store folder")
+            changes = compare_stores(args.old, args.new)
+            print("\n".join(changes.summary()) or "No change.")
+            if args.csv:
+                args.csv.write_text(changes.to_csv(), encoding="utf-8")
+                print(f"Every change: {args.csv}")
             return 0
         if args.command == "store":
             print(describe_store())

@@ -537,3 +537,24 @@ def test_the_switcher_on_the_real_pages(real: dict, browser) -> None:
         assert violations == []
     assert errors == []
     page.close()
+
+
+def test_each_edition_carries_its_citation(tmp_path: Path, two_builds) -> None:
+    import yaml
+
+    publish(two_builds[0], tmp_path / "site", edition("2026.1", commit="abc123"))
+    cited = yaml.safe_load((tmp_path / "site" / "2026.1" / "CITATION.cff").read_text(encoding="utf-8"))
+    assert cited["cff-version"] == "1.2.0" and cited["version"] == "2026.1" and cited["title"] == "Test JSNA"
+    assert str(cited["date-released"]) == "2026-01-15" and cited["commit"] == "abc123" and cited["abstract"] == "Data: Synthetic data to 2022"
+
+
+def test_the_diff_command_compares_two_stores(tmp_path: Path, two_builds, capsys) -> None:
+    from jsna.__main__ import main
+
+    old, new = (build / "store" for build in two_builds)
+    assert main(["diff", str(old), str(new), "--csv", str(tmp_path / "changes.csv")]) == 0
+    printed = capsys.readouterr().out
+    assert printed.splitlines()[: len(compare_stores(old, new).summary())] == compare_stores(old, new).summary()
+    assert (tmp_path / "changes.csv").read_text(encoding="utf-8") == compare_stores(old, new).to_csv()
+    assert main(["diff", str(tmp_path), str(new)]) == 1
+    assert "not a store (no manifest.json)" in capsys.readouterr().err

@@ -384,6 +384,7 @@ def assemble(built: Path, folder: Path, edition: Edition, previous: Path | None,
     for page in sorted(pages):
         path = folder / page
         path.write_text(with_edition_bar(path.read_text(encoding="utf-8"), edition, page), encoding="utf-8")
+    (folder / "CITATION.cff").write_text(citation(edition), encoding="utf-8")
     files = {p.relative_to(folder).as_posix(): _sha256(p) for p in sorted(folder.rglob("*")) if p.is_file()}
     manifest = {
         "format": 1, "version": edition.version, "title": edition.title, "date": edition.date.isoformat(),
@@ -396,6 +397,27 @@ def assemble(built: Path, folder: Path, edition: Edition, previous: Path | None,
     }  # fmt: skip
     (folder / MANIFEST).write_text(json.dumps(manifest, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     return changes
+
+
+def citation(edition: Edition) -> str:
+    """The edition's ``CITATION.cff`` (Citation File Format 1.2): how to cite this edition."""
+    def quoted(value: str) -> str:
+        return json.dumps(str(value), ensure_ascii=False)
+
+    return "\n".join([
+        "cff-version: 1.2.0",
+        f"message: {quoted('If you use figures from this edition, cite it as below.')}",
+        "type: dataset",
+        f"title: {quoted(edition.title)}",
+        f"version: {quoted(edition.version)}",
+        f"date-released: {edition.date.isoformat()}",
+        "authors:",
+        f"  - name: {quoted('Public Health')}",
+        f"abstract: {quoted('Data: ' + edition.data_vintage)}",
+        *([f"commit: {quoted(edition.commit)}"] if edition.commit else []),
+        "license: OGL-UK-3.0",
+        "",
+    ])
 
 
 def _pages(folder: Path) -> set[str]:
