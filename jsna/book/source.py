@@ -27,7 +27,7 @@ from jsna.inputs.postcodes import FILE as POSTCODE_FILE
 from jsna.inputs.provenance import Provenance, load_provenance
 from jsna.inputs.release import Release, load_release
 from jsna.pages.escape import html_attr, html_text, markdown_text
-from jsna.pages.text import MARMOT_OBJECTIVES
+from jsna.pages.text import MARMOT_OBJECTIVES, listing
 
 #: Vendored browser libraries: npm package -> file in its build folder.
 VENDORED_JS = {"vega": "vega.min.js", "vega-lite": "vega-lite.min.js", "vega-embed": "vega-embed.min.js"}
@@ -81,7 +81,7 @@ SEX_WORDS = {"Persons": "everyone (persons)", "Male": "men", "Female": "women"}
 
 def _sex_words(sexes) -> str:
     """["Persons", "Male", "Female"] -> "Everyone (persons), men and women"."""
-    words = _listed([SEX_WORDS.get(s, s) for s in _cell(sexes).split(", ")])
+    words = listing([SEX_WORDS.get(s, s) for s in _cell(sexes).split(", ")])
     return words[:1].upper() + words[1:]
 
 
@@ -200,7 +200,7 @@ class BookWords:
                 f"about {authority} or its residents.")  # fmt: skip
         real = [TABLE_WORDS.get(t, t.replace("_", " ")) for t in self.provenance.of_kind("real")]
         if real:
-            text += f" Real published figures: {markdown_text(_listed(real))}."
+            text += f" Real published figures: {markdown_text(listing(real))}."
         if self.comparators:
             text += f" The comparators for {markdown_text(self.comparators)} are real published figures."
         return text
@@ -233,7 +233,7 @@ class BookWords:
                 continue
             lines.append(f"- **{heading}:**")
             if kind == "synthetic":
-                lines.append(f"  {markdown_text(_listed([n.replace('_', ' ') for n in names]))}: {markdown_text(self.provenance.tables[names[0]][1])}")
+                lines.append(f"  {markdown_text(listing([n.replace('_', ' ') for n in names]))}: {markdown_text(self.provenance.tables[names[0]][1])}")
             else:
                 lines += [f"  - {markdown_text(TABLE_WORDS.get(n, n.replace('_', ' ')))}: {markdown_text(self.provenance.tables[n][1])}" for n in names]
         return "\n".join(lines)
@@ -245,10 +245,6 @@ class BookWords:
                  "the_authority": self.the_authority, "region": self.region, "places_by": self.places_by,
                  "comparators": self.comparators or self.country}  # fmt: skip
         return {**{k: markdown_text(v) for k, v in words.items()}, "notice": self.notice(), "data_sources": self.sources()}
-
-
-def _listed(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def static_pages(settings: Settings) -> list[str]:

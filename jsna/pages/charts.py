@@ -453,10 +453,16 @@ def comparison_key(label: str) -> str:
     return key if key in COMPARISON_STYLE and key != "Not" else "Not compared"
 
 
+def comparison_colour(labels, title: str) -> alt.Color:
+    """The Fingertips colours of a ``comparison`` field, for the categories ``labels`` holds."""
+    domain = [label for label in COMPARISON_STYLE if label in set(labels)]
+    return alt.Color("comparison:N", title=title, scale=alt.Scale(domain=domain, range=[COMPARISON_STYLE[d][0] for d in domain]))
+
+
 def _comparison_scales(labels, title: str) -> tuple[alt.Color, alt.Shape]:
     """Colour and shape encodings of a ``comparison`` field: one legend, two signals."""
+    colour = comparison_colour(labels, title)
     domain = [label for label in COMPARISON_STYLE if label in set(labels)]
-    colour = alt.Color("comparison:N", title=title, scale=alt.Scale(domain=domain, range=[COMPARISON_STYLE[d][0] for d in domain]))
     shape = alt.Shape("comparison:N", title=title, scale=alt.Scale(domain=domain, range=[COMPARISON_STYLE[d][1] for d in domain]))
     return colour, shape
 

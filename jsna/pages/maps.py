@@ -67,9 +67,7 @@ def ward_map(store: Store, code: str, indicator_id: str, sex: str = "Persons") -
         shown=[_shown(r, digits) for r in rows.itertuples()],
     )[["area_code", "area_name", "comparison", "shown", "value", "lower_95_0", "upper_95_0", "note"]]
     values["glyph"] = values["comparison"].map(charts.COMPARISON_GLYPH).fillna("")
-    domain = [label for label in charts.COMPARISON_STYLE if label in set(values["comparison"])]
-    colour = alt.Color("comparison:N", title=f"Compared with {authority}",
-                       scale=alt.Scale(domain=domain, range=[charts.COMPARISON_STYLE[d][0] for d in domain]))  # fmt: skip
+    colour = charts.comparison_colour(values["comparison"], f"Compared with {authority}")
     title = text.indicator_subject(entry["title"], sex)
     base = alt.Chart(shapes("wards")).transform_lookup(
         lookup="properties.area_code", from_=alt.LookupData(data=values, key="area_code", fields=["area_name", "comparison", "shown"])
