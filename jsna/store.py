@@ -578,6 +578,85 @@ def describe() -> str:
 # --------------------------------------------------------------------------------------------
 # Reading: what the pages use
 # --------------------------------------------------------------------------------------------
+# What a page reads
+# --------------------------------------------------------------------------------------------
+class Reads:
+    """What one page asked a :class:`Store` for, so that a rebuild re-executes a page only when
+    something it read changed (:func:`reads_digest`). Each read is ``(table, column, value)``:
+
+    * ``(table, "", "")``: the whole table;
+    * ``(table, column, value)``: the rows whose ``column`` equals ``value`` (one indicator's
+      rows, one chapter's catalogue entries);
+    * ``(table, column, "")``: the set of values the column takes.
+
+    Anything a page reads goes through a :class:`Store` method that records it, so the record is
+    complete by construction; reading a table whole is always allowed, and only costs reuse.
+    """
+
+    def __init__(self):
+        self.items: set[tuple[str, str, str]] = set()
+
+    def add(self, table: str, column: str | None = None, value: str | None = None) -> None:
+        self.items.add((table, column or "", "" if value is None else str(value)))
+
+
+#: The reads of every store opened in this process since :func:`take_reads` last ran.
+_READS: list[Reads] = []
+
+
+def take_reads() -> list[list[str]]:
+    """Every read recorded since the last call, sorted, and forget them (the notebook runner
+    calls this in a final cell of each page)."""
+    items = sorted(set().union(*(r.items for r in _READS))) if _READS else []
+    _READS.clear()
+    return [list(item) for item in items]
+
+
+class StoreSlices:
+    """Digests of the parts of a store folder that pages read, computed once per build."""
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+        self._tables: dict[str, pd.DataFrame] = {}
+        self._row_hashes: dict[str, np.ndarray] = {}
+        self._digests: dict[tuple[str, str, str], str] = {}
+
+    def _table(self, name: str) -> pd.DataFrame:
+        if name not in self._tables:
+            self._tables[name] = pd.read_parquet(self.folder / f"{name}.parquet")
+        return self._tables[name]
+
+    def _hashes(self, name: str) -> np.ndarray:
+        """One 64-bit hash per row of a table (lists hashed through their text)."""
+        if name not in self._row_hashes:
+            df = self._table(name)
+            df = df.assign(**{c: df[c].map(repr) for c in df.columns if df[c].dtype == object and df[c].map(lambda v: isinstance(v, (list, np.ndarray))).any()})
+            self._row_hashes[name] = pd.util.hash_pandas_object(df, index=False).to_numpy()
+        return self._row_hashes[name]
+
+    def digest(self, read: tuple[str, str, str]) -> str:
+        if read not in self._digests:
+            table, column, value = read
+            if not (self.folder / f"{table}.parquet").exists():
+                found = "absent"
+            elif not column:
+                found = digest((self.folder / f"{table}.parquet").read_bytes())
+            elif column not in self._table(table):
+                found = "no column"
+            elif value:
+                mask = (self._table(table)[column].astype(str) == value).to_numpy()
+                found = digest(self._hashes(table)[mask].tobytes())
+            else:
+                found = digest(json.dumps(sorted(self._table(table)[column].astype(str).unique().tolist())))
+            self._digests[read] = found
+        return self._digests[read]
+
+    def reads_digest(self, reads: list[list[str]]) -> str:
+        """A digest of everything a page read, as the store holds it now."""
+        return digest(*(f"{'|'.join(read)}={self.digest(tuple(read))}" for read in reads))
+
+
+# --------------------------------------------------------------------------------------------
 class Store:
     """Read-only access to a store folder written by the build.
 
@@ -593,24 +672,48 @@ class Store:
         if not (self.folder / "manifest.json").exists():
             raise FileNotFoundError(f"no store in {self.folder}: run the build first")
         self._tables: dict[str, pd.DataFrame] = {}
+        #: What this store was asked for: a page is re-executed only when one of these changes.
+        self.reads = Reads()
+        _READS.append(self.reads)
 
-    def table(self, name: str) -> pd.DataFrame:
-        """One declared table (read once, then cached; callers must not change it)."""
+    def _load(self, name: str) -> pd.DataFrame:
         if name not in self._tables:
             self._tables[name] = read_table(self.folder, name)
         return self._tables[name]
 
+    def table(self, name: str) -> pd.DataFrame:
+        """One declared table, whole (read once, then cached; callers must not change it)."""
+        self.reads.add(name)
+        return self._load(name)
+
+    def rows_of(self, name: str, indicator_id: str) -> pd.DataFrame:
+        """The rows of one indicator in a table keyed by indicator (funnels, breakdowns, gaps...)."""
+        self.reads.add(name, "indicator_id", indicator_id)
+        return self._grouped(name).get(indicator_id, self._load(name).iloc[:0])
+
+    def _grouped(self, name: str) -> dict[str, pd.DataFrame]:
+        key = "_grouped_" + name
+        if key not in self.__dict__:
+            self.__dict__[key] = {k: rows for k, rows in self._load(name).groupby("indicator_id", sort=True)}
+        return self.__dict__[key]
+
     # -- indicators -----------------------------------------------------------------------------
-    @cached_property
+    @property
     def indicators(self) -> pd.DataFrame:
-        df = self.table("indicators").copy()
+        """Every indicator row, whole (a page that reads this is re-executed on any change)."""
+        self.reads.add("indicators")
+        return self._indicators
+
+    @cached_property
+    def _indicators(self) -> pd.DataFrame:
+        df = self._load("indicators").copy()
         df["note"] = df["note"].fillna("").astype(str)
         df["recent_trend"] = df["recent_trend"].fillna("").astype(str)
         return df
 
     @cached_property
     def _by_indicator(self) -> dict[str, pd.DataFrame]:
-        return {key: rows for key, rows in self.indicators.groupby("indicator_id", sort=True)}
+        return {key: rows for key, rows in self._indicators.groupby("indicator_id", sort=True)}
 
     @property
     def breakdowns(self) -> pd.DataFrame:
@@ -624,15 +727,33 @@ class Store:
 
     def of(self, indicator_id: str) -> pd.DataFrame:
         """Every row of one indicator."""
-        return self._by_indicator.get(indicator_id, self.indicators.iloc[:0])
+        self.reads.add("indicators", "indicator_id", indicator_id)
+        return self._by_indicator.get(indicator_id, self._indicators.iloc[:0])
 
     @property
     def catalogue(self) -> pd.DataFrame:
+        """Every indicator's definition, whole; :meth:`entries` reads one chapter's."""
         return self.table("catalogue")
+
+    def entries(self, chapter: str | None = None) -> pd.DataFrame:
+        """The catalogue entries of one chapter (every entry when ``chapter`` is None)."""
+        if chapter is None:
+            return self.catalogue
+        self.reads.add("catalogue", "chapter", chapter)
+        catalogue = self._load("catalogue")
+        return catalogue.loc[catalogue["chapter"] == chapter]
+
+    def flagged(self, column: str) -> pd.DataFrame:
+        """The catalogue entries with a true flag (``funnel``, ``deprivation_breakdown``)."""
+        self.reads.add("catalogue", column, "True")
+        catalogue = self._load("catalogue")
+        return catalogue.loc[catalogue[column].astype(bool)]
 
     def entry(self, indicator_id: str) -> pd.Series:
         """One indicator's catalogue entry."""
-        found = self.catalogue.loc[self.catalogue["indicator_id"] == indicator_id]
+        self.reads.add("catalogue", "indicator_id", indicator_id)
+        catalogue = self._load("catalogue")
+        found = catalogue.loc[catalogue["indicator_id"] == indicator_id]
         if found.empty:
             raise KeyError(f"indicator {indicator_id!r} is not in the store's catalogue")
         return found.iloc[0]
@@ -746,6 +867,12 @@ class Store:
             frontier = below.index.tolist()
         return sorted(found, key=lambda c: (str(geography.loc[c, "area_name"]), c))
 
+    @cached_property
+    def published_types(self) -> set[str]:
+        """The area types the indicator store has figures for (read from the store's area types)."""
+        self.reads.add("indicators", "area_type", None)
+        return set(self._indicators["area_type"])
+
     def children(self, code: str, indicator_id: str | None = None) -> tuple[list[str], str | None]:
         """The places a place breaks down into (townships of the borough, wards of a township,
         practices of a network), by name, and their type; only those with the indicator if given.
@@ -754,7 +881,7 @@ class Store:
         among those the indicator store has figures for.
         """
         have = set(self.of(indicator_id)["area_code"]) if indicator_id else None
-        published = set(self.indicators["area_type"])
+        published = self.published_types
         types = self.area_types
         for area_type in types.index[types["parent"] == self.area_type(code)]:
             if area_type not in published:

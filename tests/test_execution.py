@@ -1,17 +1,20 @@
-"""Notebook execution: real papermill runs of tiny templates; unchanged jobs are reused."""
+"""Notebook execution: real papermill runs of tiny templates; unchanged jobs are reused, and a
+change to the store re-executes only the pages that read what changed."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
-from jsna.book.execute import execute_plan, existing_key
+from jsna.book.execute import execute_plan
 from jsna.book.plan import Job, Plan
 from jsna.config import Settings
 from jsna.errors import BuildError
 from jsna.inputs.places import AreaTypes
+from tests.conftest import declared, write_store
 
 TEMPLATE = """---
 jupytext:
@@ -34,12 +37,20 @@ store = "../store"
 ```
 
 ```{code-cell} ipython3
-from pathlib import Path
-print(place_code, Path(store, "marker.txt").read_text())
+from jsna.store import Store
+print(place_code, Store(store).entry("x")["title"])
 ```
 """
 
 FAILING = TEMPLATE.replace('print(place_code', 'raise KeyError("no such indicator for " + place_code)\nprint(place_code')
+#: A page that reads indicator y's entry instead of x's.
+READS_Y = TEMPLATE.replace('entry("x")', 'entry("y")')
+
+
+def save_store(settings: Settings, x: str = "store v1", y: str = "y v1") -> None:
+    """A store whose catalogue holds indicators x and y with these titles."""
+    catalogue = pd.DataFrame({"indicator_id": ["x", "y"], "title": [x, y], "chapter": ["test", "test"]})
+    write_store(settings.store, {"catalogue": declared("catalogue", catalogue)})
 
 
 @pytest.fixture
@@ -49,9 +60,9 @@ def project(tmp_path: Path) -> Settings:
     (root / "chapters" / "test.md").write_text(TEMPLATE)
     (root / "chapters" / "failing.md").write_text(FAILING)
     settings = Settings(root=root, out=tmp_path / "out", progress=False, workers=2)
+    (root / "chapters" / "reads_y.md").write_text(READS_Y)
     settings.store.mkdir(parents=True)
-    (settings.store / "marker.txt").write_text("store v1")
-    (settings.store / "indicators.parquet").write_bytes(b"v1")
+    save_store(settings)
     settings.book.mkdir(parents=True)
     return settings
 
@@ -86,10 +97,14 @@ def test_executes_then_reuses_unchanged_jobs(project: Settings) -> None:
     assert (project.book / jobs[0].output).stat().st_mtime_ns == stamp  # not rewritten
 
 
+def metadata(settings: Settings, j: Job) -> dict:
+    return json.loads((settings.book / j.output).read_text())["metadata"]["jsna"]
+
+
 def test_changed_parameters_template_or_store_re_execute(project: Settings) -> None:
     a = job("A")
     execute_plan(project, plan_of(a))
-    key = existing_key(project.book / a.output)
+    key = metadata(project, a)["reads_key"]
 
     changed = Job(**{**a.to_dict(), "parameters": {**a.parameters, "place_code": "A2"}})
     assert execute_plan(project, plan_of(changed))["executed"] == 1
@@ -98,9 +113,25 @@ def test_changed_parameters_template_or_store_re_execute(project: Settings) -> N
     (project.root / "chapters" / "test.md").write_text(TEMPLATE.replace("# Test", "# Tested"))
     assert execute_plan(project, plan_of(changed))["executed"] == 1
 
-    (project.store / "indicators.parquet").write_bytes(b"v2")
+    save_store(project, x="store v2")
     assert execute_plan(project, plan_of(changed))["executed"] == 1
-    assert existing_key(project.book / a.output) != key
+    assert outputs(project, changed).strip() == "A2 store v2"
+    assert metadata(project, changed)["reads_key"] != key
+
+
+def test_only_pages_that_read_what_changed_re_execute(project: Settings) -> None:
+    reads_x, reads_y = job("A"), Job(**{**job("B").to_dict(), "template": "chapters/reads_y.md"})
+    assert execute_plan(project, plan_of(reads_x, reads_y))["executed"] == 2
+    assert ["catalogue", "indicator_id", "x"] in metadata(project, reads_x)["reads"]
+    cells = json.loads((project.book / reads_x.output).read_text())["cells"]
+    assert not any("take_reads" in "".join(c["source"]) for c in cells)  # the recording cell is gone
+
+    save_store(project, y="y v2")  # only y's entry changes
+    assert execute_plan(project, plan_of(reads_x, reads_y)) == {"jobs": 2, "executed": 1, "reused": 1}
+    assert outputs(project, reads_y).strip() == "B y v2"
+    save_store(project, x="x v2", y="y v2")
+    assert execute_plan(project, plan_of(reads_x, reads_y)) == {"jobs": 2, "executed": 1, "reused": 1}
+    assert outputs(project, reads_x).strip() == "A x v2"
 
 
 def test_failing_notebook_names_place_chapter_and_cell(project: Settings) -> None:
@@ -115,7 +146,7 @@ def test_failing_notebook_names_place_chapter_and_cell(project: Settings) -> Non
 
 
 LEAK = TEMPLATE.replace(
-    'print(place_code, Path(store, "marker.txt").read_text())',
+    'print(place_code, Store(store).entry("x")["title"])',
     'try:\n    print("leaked", leaked_from_last_notebook)\nexcept NameError:\n    print("clean")\nleaked_from_last_notebook = place_code',
 )
 

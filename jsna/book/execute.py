@@ -1,5 +1,7 @@
 """Executing the plan: each notebook with papermill in a pool of worker processes, each keeping
-one kernel; a notebook whose template, parameters, store and package are unchanged is reused.
+one kernel; a notebook is reused when its template, parameters and package are unchanged and so
+is everything it read from the store the last time it ran (:class:`jsna.store.Reads`): a change
+to one indicator re-executes only the pages that read that indicator.
 
 A failure stops the build naming the place, the chapter and the cell, and keeps the failed
 notebook in ``<out>/failed/``.
@@ -17,20 +19,28 @@ from jsna.book.plan import Job, Plan
 from jsna.config import Settings
 from jsna.errors import BuildError
 from jsna.files import code_digest, digest
-from jsna.store import store_digest
+from jsna.store import StoreSlices
 
 
-def job_key(job: Job, root: Path, store: str, code: str) -> str:
+def job_key(job: Job, root: Path, code: str) -> str:
     template = (root / job.template).read_bytes()
-    return digest(template, json.dumps([job.parameters, job.substitutions], sort_keys=True), store, code)
+    return digest(template, json.dumps([job.parameters, job.substitutions], sort_keys=True), code)
 
 
-def existing_key(path: Path) -> str | None:
+def up_to_date(path: Path, key: str, slices: StoreSlices) -> bool:
+    """Whether the executed notebook at ``path`` ran from this job key and read from the store
+    exactly what the store now holds."""
     try:
-        notebook = json.loads(path.read_text(encoding="utf-8"))
+        recorded = json.loads(path.read_text(encoding="utf-8")).get("metadata", {}).get("jsna", {})
     except (OSError, ValueError):
-        return None
-    return notebook.get("metadata", {}).get("jsna", {}).get("job_key")
+        return False
+    if recorded.get("job_key") != key or "reads" not in recorded:
+        return False
+    return recorded.get("reads_key") == slices.reads_digest(recorded["reads"])
+
+
+#: The last cell of every executed page: what the page read from the store (removed afterwards).
+READS_CELL = "import json as _json, jsna.store as _store\nprint(_json.dumps(_store.take_reads()))"
 
 
 #: The kernel of this worker process: started once, reset between notebooks.
@@ -64,7 +74,7 @@ def reset_kernel(kernel) -> None:
         client.stop_channels()
 
 
-def execute_job(job: Job, root: str, book: str, failed: str, key: str) -> str:
+def execute_job(job: Job, root: str, book: str, failed: str, key: str, store: str) -> str:
     """Execute one notebook with papermill (converted from MyST in-process); runs in a worker.
 
     Each worker keeps one kernel and resets its namespace after every notebook: starting a
@@ -76,7 +86,10 @@ def execute_job(job: Job, root: str, book: str, failed: str, key: str) -> str:
 
     kernel = _KERNEL if _KERNEL is not None and _KERNEL.is_alive() else start_worker_kernel(book)
 
+    import nbformat
+
     notebook = jupytext.read(Path(root) / job.template)
+    notebook.cells.append(nbformat.v4.new_code_cell(READS_CELL, metadata={"tags": ["remove-cell", "jsna-reads"]}))
     for cell in notebook.cells:  # the page title and text name the place and the chapter
         if cell.cell_type == "markdown":
             for name, words in job.substitutions.items():
@@ -110,16 +123,33 @@ def execute_job(job: Job, root: str, book: str, failed: str, key: str) -> str:
     finally:
         if kernel.is_alive():
             reset_kernel(kernel)
-    hide_injected_parameters(tmp)
+    finish_notebook(tmp, _slices(Path(book) / store))
     os.replace(tmp, output)
     return job.output
 
 
-def hide_injected_parameters(path: Path) -> None:
-    """Readers do not need papermill's injected parameters cell; reviewers see it in the notebook."""
+#: This worker's digests of the store's parts (the store does not change during a build).
+_SLICES: dict[Path, StoreSlices] = {}
+
+
+def _slices(folder: Path) -> StoreSlices:
+    if folder not in _SLICES:
+        _SLICES.clear()
+        _SLICES[folder] = StoreSlices(folder)
+    return _SLICES[folder]
+
+
+def finish_notebook(path: Path, slices: StoreSlices) -> None:
+    """Record what the page read (and its digest) in the notebook's metadata, drop the cell that
+    reported it, and hide papermill's injected parameters cell (readers do not need it;
+    reviewers see it in the notebook)."""
     import nbformat
 
     notebook = nbformat.read(path, as_version=4)
+    last = notebook.cells.pop()
+    assert "jsna-reads" in last.metadata.get("tags", []), "the reads cell is the last cell"
+    reads = json.loads("".join(o.get("text", "") for o in last.outputs if o.get("name") == "stdout"))
+    notebook.metadata["jsna"].update(reads=reads, reads_key=slices.reads_digest(reads))
     for cell in notebook.cells:
         tags = cell.metadata.setdefault("tags", [])
         if "injected-parameters" in tags and "remove-cell" not in tags:
@@ -129,12 +159,12 @@ def hide_injected_parameters(path: Path) -> None:
 
 def execute_plan(settings: Settings, plan: Plan) -> dict[str, int]:
     """Execute every job whose key changed, in parallel; return counts of executed and reused."""
-    store = store_digest(settings.store)
+    slices = StoreSlices(settings.store)
     code = code_digest()
     todo = []
     for job in plan.jobs:
-        key = job_key(job, settings.root, store, code)
-        if existing_key(settings.book / job.output) != key:
+        key = job_key(job, settings.root, code)
+        if not up_to_date(settings.book / job.output, key, slices):
             todo.append((job, key))
     remove_stale(settings, plan)
     counts = {"jobs": len(plan.jobs), "executed": len(todo), "reused": len(plan.jobs) - len(todo)}
@@ -143,9 +173,10 @@ def execute_plan(settings: Settings, plan: Plan) -> dict[str, int]:
     from tqdm import tqdm
 
     args = (str(settings.root), str(settings.book), str(settings.failed))
+    store = os.path.relpath(settings.store, settings.book)
     bar = tqdm(total=len(todo), desc="Executing notebooks", unit="nb", disable=not settings.progress, file=sys.stderr)
     with ProcessPoolExecutor(max_workers=min(settings.workers, len(todo))) as pool:
-        pending = {pool.submit(execute_job, job, *args, key) for job, key in todo}
+        pending = {pool.submit(execute_job, job, *args, key, store) for job, key in todo}
         while pending:
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
