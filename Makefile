@@ -25,6 +25,13 @@ release: $(VENV)/.installed node_modules/.installed
 	@test -n "$(SITE)" || { echo "make release needs SITE=DIR, the site folder to publish the edition into"; exit 2; }
 	$(PY) -m jsna release --site $(SITE) $(if $(VERSION),--version $(VERSION)) --data $(DATA) --parameters $(PARAMETERS) --fingertips $(FINGERTIPS) --work $(OUT)/release
 
+# Review the working tree's change against a git reference (CONTRIBUTING.md): builds both, writes
+# $(OUT)/review/review.md and review.html; exits non-zero when a check fails.
+BASE ?=
+review: $(VENV)/.installed node_modules/.installed
+	@test -n "$(BASE)" || { echo "make review needs BASE=REF, the git reference to compare with (for example BASE=origin/main)"; exit 2; }
+	$(PY) -m jsna review --base $(BASE) --out $(OUT)/review
+
 test: $(VENV)/.installed node_modules/.installed chromium
 	$(PY) -m pytest $(PYTEST_ARGS)
 

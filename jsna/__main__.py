@@ -1,6 +1,7 @@
 """Command line: ``python -m jsna build``, ``python -m jsna plan --json``,
 ``python -m jsna store describe``, ``python -m jsna parameters --kit KIT --out DIR``,
-``python -m jsna fingertips FILE...`` and ``python -m jsna release --version V --site DIR``."""
+``python -m jsna fingertips FILE...``, ``python -m jsna release --version V --site DIR`` and
+``python -m jsna review --base REF``."""
 
 from __future__ import annotations
 
@@ -47,6 +48,11 @@ def main(argv: list[str] | None = None) -> int:
     diff_parser.add_argument("old", type=Path, help="the older store folder")
     diff_parser.add_argument("new", type=Path, help="the newer store folder")
     diff_parser.add_argument("--csv", type=Path, default=None, help="also write every change, one per row, to this CSV file")
+    review_parser = sub.add_parser("review", help="what the working tree's change does to the book, against a git reference")
+    review_parser.add_argument("--base", required=True, metavar="REF", help="the git reference to compare with (a branch, tag or commit)")
+    review_parser.add_argument("--out", type=Path, default=None, help="review folder: both builds and the report (default: _build/review)")
+    review_parser.add_argument("--places", nargs="*", default=[], metavar="CODE", help="build only these places")
+    review_parser.add_argument("--workers", type=int, default=None, help="notebooks executed at once (default: cores)")
     fingertips_parser = sub.add_parser("fingertips", help="check and summarise Fingertips CSV exports (builds nothing)")
     fingertips_parser.add_argument("files", nargs="+", type=Path, metavar="FILE", help="Fingertips CSV exports, or folders of them")
     fingertips_parser.add_argument("--extracted", type=_date, default=None, metavar="YYYY-MM-DD",
@@ -88,6 +94,16 @@ def main(argv: list[str] | None = None) -> int:
                 args.csv.write_text(changes.to_csv(), encoding="utf-8")
                 print(f"Every change: {args.csv}")
             return 0
+        if args.command == "review":
+            from jsna.book.review import review, write_report
+
+            root = _checkout_root()
+            out = (args.out or root / "_build" / "review").resolve()
+            result = review(root, args.base, out, places=tuple(args.places), workers=args.workers)
+            markdown, page = write_report(result, out)
+            print("PASSES the checks." if result.passed else "FAILS: " + " ".join(result.failures))
+            print(f"Report: {markdown} (for a pull-request comment) and {page}")
+            return 0 if result.passed else 1
         if args.command == "store":
             print(describe_store())
             return 0
@@ -144,6 +160,16 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
+
+
+def _checkout_root() -> Path:
+    """The git checkout the command runs in (its top folder)."""
+    import subprocess
+
+    found = subprocess.run(["git", "rev-parse", "--show-toplevel"], capture_output=True, text=True, stdin=subprocess.DEVNULL, check=False)
+    if found.returncode != 0:
+        raise BuildError(f"review runs in a git checkout; {Path.cwd()} is not in one")
+    return Path(found.stdout.strip()).resolve()
 
 
 def _folder(path: Path) -> Path:

@@ -23,6 +23,10 @@ from jsna.inputs.places import LEVEL_ROLES, AreaTypes
 from jsna.inputs.tables import AGE_START, SCHEMAS, Inputs
 from jsna.inputs.yamlfile import YamlFile, read_yaml
 
+#: Entry fields that describe an indicator in words: changing them must not move any figure
+#: (the review of a change fails if one does).
+WORDS_FIELDS = ("title", "definition", "rationale", "source", "unit")
+
 
 class MethodRules(Protocol):
     """What the catalogue needs to know of a method (an entry of the method registry)."""

@@ -281,9 +281,7 @@ def summary_table(store: Store, code: str, *, chapter: str | None = None) -> cha
     """HTML table of the place's latest value of every indicator, compared as the chapter's story
     says (the authority with England; another place with the authority and England)."""
     story = chapter_story(store, code)
-    catalogue = store.catalogue
-    if chapter is not None:
-        catalogue = catalogue.loc[catalogue["chapter"] == chapter]
+    catalogue = store.entries(chapter)
     rows = []
     for indicator in catalogue.itertuples():
         for sex in indicator.sex:
@@ -314,9 +312,7 @@ def summary_table(store: Store, code: str, *, chapter: str | None = None) -> cha
 # --------------------------------------------------------------------------------------------
 def indicator_list(store: Store, area_type: str, chapter: str | None = None) -> list[tuple[pd.Series, str]]:
     """(catalogue entry, sex) for every indicator published for this type of place, in catalogue order."""
-    catalogue = store.catalogue
-    if chapter is not None:
-        catalogue = catalogue.loc[catalogue["chapter"] == chapter]
+    catalogue = store.entries(chapter)
     entries = [entry for _, entry in catalogue.iterrows() if area_type in entry["areas"]]
     return [(entry, sex) for entry in entries for sex in entry["sex"]]
 
@@ -744,15 +740,14 @@ def funnel_figure(store: Store, indicator_id: str, period: str | None = None) ->
     """Practices' values against their size with 95% and 99.8% funnel limits around the
     borough's value; the title names the practices outside the 99.8% limits."""
     entry = store.entry(indicator_id)
-    points = store.table("funnels")
-    points = points.loc[points["indicator_id"] == indicator_id]
+    points = store.rows_of("funnels", indicator_id)
     if points.empty:
         raise KeyError(f"the store has no funnel plot for {indicator_id!r}")
     ends = store.of(indicator_id).drop_duplicates("period").set_index("period")["period_end"]
     period = period or max(points["period"].unique(), key=lambda p: (ends.get(p, 0), p))
     points = points.loc[points["period"] == period].sort_values(["value", "area_name"], ascending=[False, True])
-    lines = store.table("funnel_lines")
-    lines = lines.loc[(lines["indicator_id"] == indicator_id) & (lines["period"] == period)]
+    lines = store.rows_of("funnel_lines", indicator_id)
+    lines = lines.loc[lines["period"] == period]
     long = lines.melt(id_vars="denominator", value_vars=["lower_95_0", "upper_95_0", "lower_99_8", "upper_99_8"], var_name="line")
     long = long.assign(limit=long["line"].map(lambda c: "99.8% limits" if c.endswith("99_8") else "95% limits"), side=long["line"].str.split("_").str[0])
     outliers = points.loc[points["significance"].isin(OUTLYING)]
@@ -933,9 +928,8 @@ def indicator_sections(store: Store, code: str, chapter: str) -> list[list]:
 def funnel_figures(store: Store, code: str, chapter: str) -> list:
     """Practice funnel plots of the chapter's indicators. Practices are compared across the
     borough and do not nest in townships, so other places get a pointer to the borough's page."""
-    catalogue = store.catalogue
-    published = set(store.table("funnels")["indicator_id"])
-    ids = [i for i in catalogue.loc[(catalogue["chapter"] == chapter) & catalogue["funnel"], "indicator_id"] if i in published]
+    catalogue = store.entries(chapter)
+    ids = [i for i in catalogue.loc[catalogue["funnel"], "indicator_id"] if not store.rows_of("funnels", i).empty]
     if not ids:
         return [charts.Html('<p class="jsna-note">No indicator in this chapter is compared between GP practices.</p>')]
     if not store.is_authority(code):

@@ -71,9 +71,9 @@ def quantile_label(quantile: int, n: int) -> str:
 # --------------------------------------------------------------------------------------------
 def latest_gap(store: Store, indicator_id: str, code: str, sex: str, category_type: str, years: int | None = None) -> pd.Series | None:
     """The latest gap row with a slope index (longest window unless ``years``), else None."""
-    gaps = store.gaps
-    rows = gaps.loc[(gaps["indicator_id"] == indicator_id) & (gaps["area_code"] == code) & (gaps["sex"] == sex)
-                    & (gaps["category_type"] == category_type) & (gaps["statistic"] == SII_CALCULATED)]  # fmt: skip
+    gaps = store.rows_of("inequality_gaps", indicator_id)
+    rows = gaps.loc[(gaps["area_code"] == code) & (gaps["sex"] == sex) & (gaps["category_type"] == category_type)
+                    & (gaps["statistic"] == SII_CALCULATED)]  # fmt: skip
     if rows.empty:
         return None
     rows = rows.loc[rows["years"] == (years if years is not None else rows["years"].max())]
@@ -82,8 +82,8 @@ def latest_gap(store: Store, indicator_id: str, code: str, sex: str, category_ty
 
 def quantile_rows(store: Store, gap: pd.Series) -> pd.DataFrame:
     """The breakdown rows behind one gap row, most deprived first."""
-    b = store.breakdowns
-    keys = ["indicator_id", "area_code", "category_type", "years", "period_end", "sex"]
+    b = store.rows_of("breakdowns", gap["indicator_id"])
+    keys = ["area_code", "category_type", "years", "period_end", "sex"]
     mask = np.logical_and.reduce([(b[k] == gap[k]).to_numpy() for k in keys])
     return b.loc[mask].sort_values("category")
 
@@ -193,10 +193,10 @@ def sii_trend_figures(store: Store, code: str) -> list[charts.Figure]:
 
 def sii_table(store: Store, code: str) -> charts.Html:
     """The slope and relative indices of inequality in life expectancy for every period, men and women."""
-    gaps = store.gaps
     body = []
     for indicator_id in LIFE_EXPECTANCY:
-        rows = gaps.loc[(gaps["indicator_id"] == LE_SII[indicator_id]) & (gaps["area_code"] == code)]
+        rows = store.rows_of("inequality_gaps", LE_SII[indicator_id])
+        rows = rows.loc[rows["area_code"] == code]
         if rows.empty:
             continue
         body.append(text.subject(store.entry(indicator_id)["title"]))
@@ -224,10 +224,8 @@ def sii_table(store: Store, code: str) -> charts.Html:
 def breakdown_indicators(store: Store, code: str, *, every_sex: bool = False) -> list[tuple[pd.Series, str]]:
     """(entry, sex) for every indicator broken down by quintile for this place, catalogue order:
     the catalogue's sexes, or with ``every_sex`` also men and women where the breakdown has them."""
-    catalogue = store.catalogue
-    flagged = catalogue.loc[catalogue["deprivation_breakdown"]]
     found = []
-    for _, entry in flagged.iterrows():
+    for _, entry in store.flagged("deprivation_breakdown").iterrows():
         for sex in ("Persons", "Male", "Female") if every_sex else entry["sex"]:
             if latest_gap(store, entry["indicator_id"], code, sex, QUINTILE) is not None:
                 found.append((entry, sex))
@@ -421,7 +419,7 @@ def network_figures(store: Store, code: str) -> list:
             codes = [c for c in store.within(code, network) if c in set(store.of(indicator_id)["area_code"])]
             if codes:
                 figures.append(compare_areas_figure(store, code, indicator_id, area_type=network, against=place_comparator(store, code, codes)))
-        if indicator_id in funnels:
+        if not store.rows_of("funnels", indicator_id).empty:
             figures.append(funnel_figure(store, indicator_id))
     return figures
 
