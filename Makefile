@@ -11,10 +11,15 @@ FINGERTIPS ?= data/fingertips
 OUT    ?= _build
 PYTEST_ARGS ?=
 
-.PHONY: book test test-fast plan store-describe demo-data clean chromium release
+.PHONY: book briefs test test-fast plan store-describe demo-data clean chromium release
 
 book: $(VENV)/.installed node_modules/.installed
 	$(PY) -m jsna build --data $(DATA) --parameters $(PARAMETERS) --fingertips $(FINGERTIPS) --out $(OUT)
+
+# Builds only the briefs (every place's printable PDF and Word brief, README "Printable briefs"),
+# from the store of the last build in $(OUT), into $(OUT)/html/downloads/briefs/ (make book builds them too).
+briefs: $(VENV)/.installed
+	$(PY) -m jsna briefs --data $(DATA) --parameters $(PARAMETERS) --out $(OUT)
 
 # Publish the book as an immutable edition of a site folder (README, "Publishing an edition"):
 # make release SITE=DIR [VERSION=2026.1]; VERSION defaults to, and must match, the release in

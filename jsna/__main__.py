@@ -1,7 +1,7 @@
 """Command line: ``python -m jsna build``, ``python -m jsna plan --json``,
 ``python -m jsna store describe``, ``python -m jsna parameters --kit KIT --out DIR``,
-``python -m jsna fingertips FILE...``, ``python -m jsna release --version V --site DIR`` and
-``python -m jsna review --base REF``."""
+``python -m jsna fingertips FILE...``, ``python -m jsna release --version V --site DIR``,
+``python -m jsna review --base REF`` and ``python -m jsna briefs --out DIR``."""
 
 from __future__ import annotations
 
@@ -38,6 +38,12 @@ def main(argv: list[str] | None = None) -> int:
     build_parser.add_argument("--out", type=Path, default=ROOT / "_build", help="build folder (site in OUT/html)")
     build_parser.add_argument("--workers", type=int, default=None, help="notebooks executed at once (default: cores)")
     build_parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    briefs_parser = sub.add_parser("briefs", help="build only the places' printable briefs (PDF and Word), from the store of the build in --out")
+    briefs_parser.add_argument("--out", type=Path, default=ROOT / "_build", help="the build folder whose store the briefs read (briefs in OUT/html/downloads/briefs)")
+    briefs_parser.add_argument("--data", type=Path, default=ROOT / "data" / "demo", help="folder of input tables the book was built from (default: the demo data)")
+    briefs_parser.add_argument("--parameters", type=Path, default=ROOT / "parameters", help="place types, places, chapters and release")
+    briefs_parser.add_argument("--places", nargs="*", default=[], metavar="CODE", help="only these places (as the build was given)")
+    briefs_parser.add_argument("--workers", type=int, default=None, help="briefs rendered at once (default: cores)")
     store_parser = sub.add_parser("store", help="what the store holds")
     store_parser.add_argument("action", choices=["describe"], help="describe: print every declared table, its key and columns")
     kit_parser = sub.add_parser("parameters", help="write the parameters of a book for a geography kit")
@@ -104,6 +110,16 @@ def main(argv: list[str] | None = None) -> int:
             print("PASSES the checks." if result.passed else "FAILS: " + " ".join(result.failures))
             print(f"Report: {markdown} (for a pull-request comment) and {page}")
             return 0 if result.passed else 1
+        if args.command == "briefs":
+            from jsna.book.briefs import build_briefs
+            from jsna.store import read_table
+
+            settings = Settings(data=args.data.resolve(), parameters=args.parameters.resolve(), out=args.out.resolve(), only=tuple(args.places),
+                                **({"workers": args.workers} if args.workers else {}))  # fmt: skip
+            geography = read_table(settings.store, "geography") if (settings.store / "manifest.json").is_file() else None
+            figures = build_briefs(settings, plan_for(settings, load_parameters(settings, geography)))
+            print(f"Briefs of {figures['summary']} in {figures['seconds']} s: {settings.html / 'downloads' / 'briefs'}")
+            return 0
         if args.command == "store":
             print(describe_store())
             return 0
@@ -143,6 +159,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(figures["disclosure"])
         print("Seconds by stage: " + ", ".join(f"{name} {seconds}" for name, seconds in figures["stages"].items()))
+        print(f"Briefs: {figures['briefs']['summary']}.")
         return 0
     except (DataError, BuildError) as error:
         print(f"error: {error}{_previous(args)}", file=sys.stderr)

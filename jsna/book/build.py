@@ -23,6 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from jsna import store
+from jsna.book.briefs import BriefStage
 from jsna.book.execute import execute_plan
 from jsna.book.explore import write_explorer
 from jsna.book.geometry import stage_boundaries
@@ -205,11 +206,14 @@ def _build(settings: Settings) -> dict:
     stage_book(settings, plan, tables)
     stage_boundaries(settings, tables["geography"], parameters.area_types)
     write_explorer(settings, tables)
-    counts = execute_plan(settings, plan)
-    mark = lap("notebooks", mark)
-    run_sphinx(settings)
-    mark = lap("sphinx", mark)
-    publish_downloads(settings, tables)
+    with BriefStage(settings, plan, tables) as briefs:  # rendered beside the notebooks, in a pool of their own
+        counts = execute_plan(settings, plan)
+        mark = lap("notebooks", mark)
+        run_sphinx(settings)
+        mark = lap("sphinx", mark)
+        publish_downloads(settings, tables)
+        counts["briefs"] = briefs.publish()
+        mark = lap("briefs", mark)
     check_downloads(settings)
     counts["disclosure"] = disclosure_line(tables, found, policy)
     counts["seconds"] = round(time.perf_counter() - started, 2)

@@ -158,6 +158,10 @@ TABLE_WORDS = {"geography": "the geography (areas, their codes and names, and th
                "population": "the resident population", "practice_population": "the practices' registered patients"}  # fmt: skip
 
 
+#: The kinds of input table (``provenance.yml``) in the order the sources list them, with their heading.
+SOURCE_KINDS = (("real", "Real published figures"), ("modelled", "Modelled from published figures"), ("synthetic", "Synthetic"))
+
+
 @dataclass(frozen=True)
 class BookWords:
     """The words the static pages and the banner use for this book: its authority and region,
@@ -216,18 +220,34 @@ class BookWords:
 
     def banner(self) -> str:
         """The announcement on every page (HTML: the theme writes it as it is)."""
-        text = f"{self.edition()}. "
-        if self.release.synthetic:
-            real = "on the real geography and population of " + self.authority if self.provenance and self.provenance.of_kind("real") else "for " + self.authority
-            text += f"Local events in this book are synthetic demonstration data {real}, not real statistics about {self.authority}."
-        return html_text(text)
+        return html_text(f"{self.edition()}. {self.warning()}")
+
+    def warning(self) -> str:
+        """What the banner (and every page of a brief) says while the local figures are synthetic
+        (text; "" when they are real)."""
+        if not self.release.synthetic:
+            return ""
+        real = "on the real geography and population of " + self.authority if self.provenance and self.provenance.of_kind("real") else "for " + self.authority
+        return f"Local events in this book are synthetic demonstration data {real}, not real statistics about {self.authority}."
+
+    def source_summary(self) -> list[str]:
+        """The input tables by kind, named as a reader knows them, one sentence per kind (text; a
+        brief's sources): what :meth:`sources` lists with each table's source; then the comparators."""
+        if self.provenance is None:
+            lines = ["The data folder does not say where its tables come from (no provenance.yml)."]
+        else:
+            lines = [f"{heading}: {listing([TABLE_WORDS.get(n, n.replace('_', ' ')) for n in names])}."
+                     for kind, heading in SOURCE_KINDS if (names := self.provenance.of_kind(kind))]  # fmt: skip
+        if self.comparators:
+            lines.append(f"The comparators for {self.comparators} are real published figures.")
+        return lines
 
     def sources(self) -> str:
         """Every input table by kind, with its source (a Markdown list; the data page)."""
         if self.provenance is None:
             return "The data folder does not say where its tables come from (no provenance.yml)."
         lines = []
-        for kind, heading in (("real", "Real published figures"), ("modelled", "Modelled from published figures"), ("synthetic", "Synthetic")):
+        for kind, heading in SOURCE_KINDS:
             names = self.provenance.of_kind(kind)
             if not names:
                 continue

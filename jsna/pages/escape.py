@@ -8,6 +8,9 @@ someone else: every view writes them through the helper of the context they land
 * :func:`markdown_text`: text placed in MyST Markdown (which renders raw HTML, roles,
   directives and substitutions), e.g. the headline bullets and the generated hub pages;
 * :func:`script_json`: JSON placed inside a ``<script>`` element (the chart specifications);
+* :func:`pandoc_text` / :func:`pandoc_attribute`: text and attribute values placed in Pandoc's
+  Markdown (the source of each place's printable brief, :mod:`jsna.pages.brief`, which Pandoc
+  turns into Typst and Word);
 * CSV cells (spreadsheet formulas) are neutralised by :func:`jsna.store.csv_cell`, in the store
   layer so that the published downloads can use it too.
 
@@ -21,7 +24,7 @@ import html
 import json
 import re
 
-__all__ = ["html_attr", "html_text", "markdown_text", "script_json"]
+__all__ = ["html_attr", "html_text", "markdown_text", "pandoc_attribute", "pandoc_text", "script_json"]
 
 
 def html_text(value: object) -> str:
@@ -64,6 +67,37 @@ def markdown_text(value: object) -> str:
     if text.startswith(_LINE_START):
         text = "\\" + text
     return _ORDERED.sub(r"\1\\\2", text)
+
+
+#: ASCII punctuation that is syntax somewhere in a line of Pandoc's Markdown: escapes, code,
+#: emphasis and strikeout, links, images, spans and attributes, raw HTML and entities, maths,
+#: footnotes, citations, super- and subscripts, table cells.
+_PANDOC_PUNCTUATION = re.compile(r"([\\`*_\[\]{}<>#|!$^~@&])")
+#: A line that starts a list item however it is numbered or lettered: "1.", "a)", "iv.", "#.".
+_PANDOC_ORDERED = re.compile(r"^([0-9A-Za-z]{1,9}|#)([.)])(?= |$)")
+
+
+def pandoc_text(value: object) -> str:
+    """``value`` as literal text in Pandoc's Markdown (read with ``-smart``), on one line.
+
+    Line breaks become spaces; the punctuation of :data:`_PANDOC_PUNCTUATION` is backslash-escaped
+    wherever it is (Pandoc's Markdown lets any ASCII punctuation be escaped); punctuation at the
+    start (a list marker, a fence, a quote, a definition, a line block, a title) is escaped, and
+    so is the delimiter of a leading list number or letter. Words, apostrophes, commas,
+    hyphens, parentheses and full stops inside a line are left as they are."""
+    text = _BREAKS.sub(" ", str(value)).strip()
+    text = _PANDOC_PUNCTUATION.sub(r"\\\1", text)
+    if text and text[0] in "+-*:=%>(\"'./;?,)":
+        text = "\\" + text
+    return _PANDOC_ORDERED.sub(r"\1\\\2", text)
+
+
+def pandoc_attribute(value: object) -> str:
+    """``value`` as a double-quoted attribute value in Pandoc's Markdown (``{alt="..."}``), on
+    one line: Pandoc reads backslash escapes and character references there, so ``\\``, ``"``
+    and ``&`` are backslash-escaped."""
+    text = _BREAKS.sub(" ", str(value)).strip()
+    return '"' + re.sub(r'([\\"&])', r"\\\1", text) + '"'
 
 
 def script_json(value: object) -> str:

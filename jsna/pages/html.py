@@ -24,13 +24,26 @@ MISSING_NOTE = "[x] not available: no figure for this place, period or comparato
 SUPPRESSED_NOTE = "[c] confidential: not published because it is based on a small number of events."
 
 
+#: The shape beside each comparison's words (colour is never the only signal).
+SHAPES = {"Better": "▲", "Similar": "●", "Worse": "▼", "Higher": "▲", "Lower": "▼", "Not compared": "■"}
+
+
+def _comparison(label: str) -> str:
+    """The comparison a label names: "Better 99.8%" -> "Better"; any "Not ..." -> "Not compared"."""
+    return "Not compared" if label.startswith("Not") else label.split(" ")[0]
+
+
+def badge_text(label: str) -> str:
+    """A comparison label with its shape, as plain text ("▼ Worse"): what :func:`badge` shows."""
+    label = str(label)
+    return f"{SHAPES.get(_comparison(label), '')} {label}"
+
+
 def badge(label: str) -> str:
     """A comparison label in words with a shape, and a colour that is never the only signal."""
-    shapes = {"Better": "▲", "Similar": "●", "Worse": "▼", "Higher": "▲", "Lower": "▼", "Not compared": "■"}
     label = str(label)
-    key = "Not compared" if label.startswith("Not") else label.split(" ")[0]  # "Better 99.8%" -> "Better"
-    css = key.lower().replace(" ", "-")
-    return f'<span class="jsna-badge {html_attr(css)}">{shapes.get(key, "")} {html_text(label)}</span>'
+    css = _comparison(label).lower().replace(" ", "-")
+    return f'<span class="jsna-badge {html_attr(css)}">{html_text(badge_text(label))}</span>'
 
 
 def suppressed(row: pd.Series) -> bool:
@@ -92,13 +105,25 @@ def definition_link(entry: pd.Series, sex: str) -> str:
     return f'<a href="{DEFINITIONS}#{html_attr(entry["indicator_id"])}">{html_text(label(entry["title"], sex))}</a>'
 
 
+def trend_arrow(trend: str) -> str:
+    """The arrow shown before a recent trend: "↑ " increasing, "↓ " decreasing, "→ " otherwise."""
+    return "↑ " if trend.startswith("Increasing") else "↓ " if trend.startswith("Decreasing") else "→ "
+
+
+def trend_text(trend: str) -> str:
+    """The recent trend with its arrow, as plain text ("↑ Increasing and getting worse"); "[x]"
+    when there is none: what :func:`trend_cell` shows."""
+    if not trend or trend == "Could not be calculated":
+        return MISSING if not trend else trend
+    return trend_arrow(trend) + trend
+
+
 def trend_cell(trend: str) -> str:
     """The recent trend in words, with an arrow; "[x]" when there is none."""
     if not trend or trend == "Could not be calculated":
         return MISSING if not trend else html_text(trend)
-    arrow = "↑ " if trend.startswith("Increasing") else "↓ " if trend.startswith("Decreasing") else "→ "
     css = "worse" if trend.endswith("getting worse") else "better" if trend.endswith("getting better") else "neutral"
-    return f'<span class="jsna-trend {css}"><span aria-hidden="true">{arrow}</span>{html_text(trend)}</span>'
+    return f'<span class="jsna-trend {css}"><span aria-hidden="true">{trend_arrow(trend)}</span>{html_text(trend)}</span>'
 
 
 def published_table(rows: pd.DataFrame, columns: dict[str, str], digits: int = 2) -> pd.DataFrame:

@@ -130,9 +130,16 @@ def place_comparator(store: Store, code: str, codes: list[str]) -> Comparator:
 
 def story_intro(store: Store, code: str, *, chapter: bool) -> str:
     """The page's comparison story in one Markdown paragraph, for its top (names escaped)."""
+    return markdown_text(" ".join(story_lines(store, code, chapter=chapter)))
+
+
+def story_lines(store: Store, code: str, *, chapter: bool, what: str = "page") -> list[str]:
+    """The sentences of the page's comparison story (text): what it (``what``: a page, a brief)
+    compares the place with, which period each indicator is shown for, and what "Not compared"
+    means."""
     story = chapter_story(store, code) if chapter else profile_story(store, code)
     name = store.name(code)
-    lines = [f"This page compares {name} with {' and with '.join(story.names)}."]
+    lines = [f"This {what} compares {name} with {' and with '.join(story.names)}."]
     children, child_type = store.children(code)
     if chapter and children:
         plural = store.words(child_type)[1]
@@ -142,7 +149,7 @@ def story_intro(store: Store, code: str, *, chapter: bool) -> str:
                  "has none), and the same period is used in the findings, the tables and the charts; the period is given beside every value.")
     lines.append('"Not compared" means there is no benchmark value for that period, no confidence interval, or that higher is '
                  "neither better nor worse: it is never counted as similar or as not worse.")
-    return markdown_text(" ".join(lines))
+    return lines
 
 
 # --------------------------------------------------------------------------------------------
@@ -151,6 +158,11 @@ def story_intro(store: Store, code: str, *, chapter: bool) -> str:
 def headline(store: Store, code: str) -> str:
     """Markdown bullets: how many people, how old, how deprived, how long they live (each
     sentence escaped as Markdown text: names come from the data)."""
+    return "\n".join(f"- {markdown_text(line)}" for line in headline_lines(store, code))
+
+
+def headline_lines(store: Store, code: str) -> list[str]:
+    """The sentences of :func:`headline` (text)."""
     name = store.name(code)
     lines = []
     population = store.latest("population", code)
@@ -168,7 +180,7 @@ def headline(store: Store, code: str) -> str:
         row = store.latest("life_expectancy_birth", code, sex=sex, years=1)
         if row is not None:
             lines.append(text.finding(row, name))
-    return "\n".join(f"- {markdown_text(line)}" for line in lines)
+    return lines
 
 
 # --------------------------------------------------------------------------------------------
@@ -804,27 +816,82 @@ def chapter_words(chapter: str) -> str:
     return str(chapter).replace("_", " ").capitalize()
 
 
+@dataclass(frozen=True)
+class ProfileRow:
+    """One indicator (and sex) of a place's profile table, as published (text)."""
+
+    entry: pd.Series
+    sex: str
+    #: The place's latest row (:func:`latest_rows`), None when it has no figure.
+    row: pd.Series | None
+    #: Period, count, value and each comparator's value: "[c]" withheld, "[x]" not available.
+    values: list[str]
+    #: The comparison with each comparator ("Worse", "Not compared"...); "[x]" without a figure.
+    compared: list[str]
+
+    @property
+    def label(self) -> str:
+        return label(self.entry["title"], self.sex)
+
+    @property
+    def trend(self) -> str:
+        """The recent trend ("" when there is none)."""
+        return "" if self.row is None else str(self.row["recent_trend"])
+
+
+@dataclass(frozen=True)
+class ProfileTable:
+    """Every indicator of a place against the comparators of its profile, chapter by chapter:
+    what :func:`profile_spine` shows on the site and a brief prints (:mod:`jsna.pages.brief`)."""
+
+    place: str
+    story: Story
+    #: Chapter id -> its rows, in catalogue order.
+    chapters: dict[str, list[ProfileRow]]
+
+    @property
+    def head(self) -> list[str]:
+        return ["Indicator", "Period", "Count", "Value", *self.story.names, *(f"Compared with {n}" for n in self.story.names), "Recent trend"]
+
+    @property
+    def caption(self) -> str:
+        return f"{self.place}: every indicator, compared with {self.story.words()}"
+
+    def notes(self) -> list[str]:
+        """The footnotes of the table ("[c]" with its reasons, "[x]")."""
+        rows = [r for rows in self.chapters.values() for r in rows]
+        return footnotes([r.row["note"] for r in rows if r.row is not None], [cell for r in rows for cell in (*r.values, *r.compared)])
+
+
+def profile_table(store: Store, code: str) -> ProfileTable:
+    """Every indicator in every chapter for one place, at the period the summaries show, against
+    the comparators of its profile (:func:`profile_story`: the area it lies in, and England)."""
+    story = profile_story(store, code)
+    entries = indicator_list(store, store.area_type(code))
+    chapters = {}
+    for chapter in dict.fromkeys(entry["chapter"] for entry, _ in entries):
+        chosen = [(entry, sex) for entry, sex in entries if entry["chapter"] == chapter]
+        chapters[chapter] = [
+            ProfileRow(entry, sex, row, [MISSING if row is None else str(row["period"]), shown(row, "count", 0), shown(row, "value", decimals(entry["unit"])),
+                                         *(shown(row, c.value, decimals(entry["unit"])) for c in story.comparators)],
+                       [MISSING if row is None else row[c.compared] for c in story.comparators])
+            for entry, sex, row in latest_rows(store, code, chosen)
+        ]  # fmt: skip
+    return ProfileTable(store.name(code), story, chapters)
+
+
 def profile_spine(store: Store, code: str) -> charts.Html:
     """Every indicator in every chapter for one place, against the comparators of its profile
-    (:func:`profile_story`: the area it lies in, and England), grouped by chapter."""
-    story = profile_story(store, code)
-    body, cells, notes = [], [], []
-    entries = indicator_list(store, store.area_type(code))
-    for chapter in dict.fromkeys(entry["chapter"] for entry, _ in entries):
+    (:func:`profile_story`: the area it lies in, and England), grouped by chapter
+    (:func:`profile_table`)."""
+    table = profile_table(store, code)
+    body = []
+    for chapter, rows in table.chapters.items():
         body.append(chapter_words(chapter))
-        chosen = [(entry, sex) for entry, sex in entries if entry["chapter"] == chapter]
-        for entry, sex, row in latest_rows(store, code, chosen):
-            digits = decimals(entry["unit"])
-            values = [MISSING if row is None else html_text(row["period"]), shown(row, "count", 0), shown(row, "value", digits),
-                      *(shown(row, c.value, digits) for c in story.comparators)]  # fmt: skip
-            compared = [MISSING if row is None else badge(row[c.compared]) for c in story.comparators]
-            body.append([definition_link(entry, sex), *values, *compared, trend_cell("" if row is None else row["recent_trend"])])
-            cells += values + compared
-            notes += [] if row is None else [row["note"]]
-    head = ["Indicator", "Period", "Count", "Value", *(html_text(n) for n in story.names),
-            *(f"Compared with {html_text(n)}" for n in story.names), "Recent trend"]  # fmt: skip
-    caption = f"{store.name(code)}: every indicator, compared with {story.words()}"
-    return html_table(head, body, caption=caption, notes=footnotes(notes, cells))
+        for r in rows:
+            compared = [MISSING if r.row is None else badge(c) for c in r.compared]
+            body.append([definition_link(r.entry, r.sex), *(html_text(v) for v in r.values), *compared, trend_cell(r.trend)])
+    return html_table([html_text(h) for h in table.head], body, caption=table.caption, notes=table.notes())
 
 
 #: "What stands out" lists this many findings on a chapter and on a profile; the rest are
@@ -885,6 +952,11 @@ def headline_findings(store: Store, code: str, chapter: str | None = None, *, li
     chapter's story (:func:`chapter_story`), or across every chapter against its profile's
     (:func:`profile_story`). The first ``limit`` findings are listed and the rest counted; the
     indicators that could not be compared are counted with the reason, never as similar."""
+    return "\n".join(f"- {markdown_text(line)}" for line in headline_finding_lines(store, code, chapter, limit=limit))
+
+
+def headline_finding_lines(store: Store, code: str, chapter: str | None = None, *, limit: int | None = None) -> list[str]:
+    """The sentences of :func:`headline_findings` (text)."""
     story = chapter_story(store, code) if chapter else profile_story(store, code)
     limit = limit if limit is not None else CHAPTER_FINDINGS if chapter else PROFILE_FINDINGS
     result = findings(store, code, story, chapter)
@@ -896,8 +968,7 @@ def headline_findings(store: Store, code: str, chapter: str | None = None, *, li
         more = (f"{rest} more indicator{'s differ' if rest > 1 else ' differs'} significantly or {'are' if rest > 1 else 'is'} "
                 "changing significantly: the table below gives every indicator.")  # fmt: skip
         lines = [*lines[:limit], more]
-    lines += result.not_compared_lines()
-    return "\n".join(f"- {markdown_text(line)}" for line in lines)
+    return lines + result.not_compared_lines()
 
 
 # --------------------------------------------------------------------------------------------
@@ -1042,8 +1113,36 @@ def act_on_first(store: Store, code: str) -> charts.Html:
     """The indicators to act on first, as the data show them: worse than England and getting
     worse; then worse than England; then getting worse where England has no value to compare
     with; each linked into its chapter, with how many could not be compared and why."""
+    lead, groups = what_to_act_on(store, code)
+    out = "".join(f"<p>{html_text(line)}</p>" for line in lead)
+    for group in groups:
+        items = [f"<li>{_linked(store, code, entry, sex)}: {html_text(words)}</li>" for entry, sex, words in group.items]
+        tail = f"<li>and {group.more} more: see the chapters and the profile table below.</li>" if group.more > 0 else ""
+        out += f'<h3>{html_text(group.heading)} ({group.total})</h3><ul class="jsna-findings">{"".join(items)}{tail}</ul>'
+    return charts.Html(out)
+
+
+@dataclass(frozen=True)
+class PriorityGroup:
+    """One group of "What to act on first": a tier of :func:`priorities`, its first
+    :data:`ACT_SHOWN` indicators in words, and how many more it has."""
+
+    heading: str
+    total: int
+    #: (catalogue entry, sex, "77.6 in 2020, England 78.7; increasing and getting worse").
+    items: list[tuple[pd.Series, str, str]]
+
+    @property
+    def more(self) -> int:
+        return self.total - len(self.items)
+
+
+def what_to_act_on(store: Store, code: str) -> tuple[list[str], list[PriorityGroup]]:
+    """The lead sentences of "What to act on first" (:func:`priority_lead`) and its groups: worse
+    than England and getting worse; worse than England; getting worse where England has no value
+    for the period (text: the site's profile and the brief show the same)."""
     found = priorities(store, code, watch=True)
-    out = "".join(f"<p>{html_text(line)}</p>" for line in priority_lead(store, code, found))
+    groups = []
     for tier in (1, 2, 4):
         rows = found.loc[found["tier"] == tier]
         if rows.empty:
@@ -1052,13 +1151,10 @@ def act_on_first(store: Store, code: str) -> charts.Html:
         for r in rows.head(ACT_SHOWN).itertuples():
             entry = store.entry(r.indicator_id)
             digits = decimals(entry["unit"])
-            england = f", England {text.number(r.england_value, '', digits)}" if pd.notna(r.england_value) else f" ({html_text(r.reason)})"
-            items.append(f"<li>{_linked(store, code, entry, r.sex)}: {text.number(r.value, '', digits)} in {html_text(r.period)}"
-                         f"{england}; {html_text(text.trend_words(r.recent_trend) or 'no recent trend')}</li>")  # fmt: skip
-        more = len(rows) - ACT_SHOWN
-        tail = f"<li>and {more} more: see the chapters and the profile table below.</li>" if more > 0 else ""
-        out += f'<h3>{html_text(TIERS[tier])} ({len(rows)})</h3><ul class="jsna-findings">{"".join(items)}{tail}</ul>'
-    return charts.Html(out)
+            england = f", England {text.number(r.england_value, '', digits)}" if pd.notna(r.england_value) else f" ({r.reason})"
+            items.append((entry, r.sex, f"{text.number(r.value, '', digits)} in {r.period}{england}; {text.trend_words(r.recent_trend) or 'no recent trend'}"))
+        groups.append(PriorityGroup(TIERS[tier], len(rows), items))
+    return priority_lead(store, code, found), groups
 
 
 #: Findings shown for each chapter on the authority's profile.

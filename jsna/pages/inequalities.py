@@ -409,7 +409,6 @@ def network_figures(store: Store, code: str) -> list:
         return [charts.Html(f"<p class=\"jsna-note\">GP practices and networks serve patients across {html_text(kinds)}: see "
                             f"{html_text(store.name(store.authority(code)))}'s inequalities page for them.</p>")]  # fmt: skip
     figures: list = []
-    funnels = set(store.table("funnels")["indicator_id"])
     networks = [t for t in store.area_types.index if store.area_types.loc[t, "parent"] == store.area_type(code)
                 and store.area_types.loc[t, "population"] == "registered patients"]  # fmt: skip
     for indicator_id in PRACTICE_INDICATORS:
@@ -434,17 +433,7 @@ def findings(store: Store, code: str) -> str:
     it up, the steepest gap among the key indicators (the rest counted), and what to act on first
     with how many indicators could not be compared with England. Generated from the computed
     values; each sentence escaped as Markdown text (names and causes come from the data)."""
-    name, lines = store.name(code), []
-    category_type = DECILE if store.is_authority(code) else QUINTILE
-    for sex in SEXES:
-        source = LE_SII["life_expectancy_birth"] if category_type == DECILE else "life_expectancy_birth"
-        gap = latest_gap(store, source, code, sex, category_type, years=3)
-        if gap is None:
-            continue
-        n = int(gap["quantiles"])
-        lines.append(text.sii_sentence("Life expectancy at birth (years)", sex, "years", gap["sii"], gap["sii_lower_95_0"],
-                                       gap["sii_upper_95_0"], n, name, gap["period"]) + " "
-                     + text.gap_sentence("Life expectancy at birth (years)", sex, "years", gap["most_deprived"], gap["least_deprived"], n, name, gap["period"]))  # fmt: skip
+    name, lines = store.name(code), life_expectancy_gap_lines(store, code)
     rows = decomposition_rows(store, code)
     parts = []
     for sex in SEXES if not rows.empty else ():
@@ -480,6 +469,24 @@ def findings(store: Store, code: str) -> str:
         lead[0] = f"{len(first)} indicator{'s are' if len(first) > 1 else ' is'} significantly worse than England and getting worse: {named}."
     lines.append(" ".join(lead))
     return "\n".join(f"- {markdown_text(line)}" for line in lines)
+
+
+def life_expectancy_gap_lines(store: Store, code: str) -> list[str]:
+    """The gap in life expectancy at birth within the place, for men and for women (text, one
+    line each): its slope index of inequality across the local deprivation tenths (the authority)
+    or fifths (another place), then the gap between the most and least deprived ends."""
+    name, lines = store.name(code), []
+    category_type = DECILE if store.is_authority(code) else QUINTILE
+    for sex in SEXES:
+        source = LE_SII["life_expectancy_birth"] if category_type == DECILE else "life_expectancy_birth"
+        gap = latest_gap(store, source, code, sex, category_type, years=3)
+        if gap is None:
+            continue
+        n = int(gap["quantiles"])
+        lines.append(text.sii_sentence("Life expectancy at birth (years)", sex, "years", gap["sii"], gap["sii_lower_95_0"],
+                                       gap["sii_upper_95_0"], n, name, gap["period"]) + " "
+                     + text.gap_sentence("Life expectancy at birth (years)", sex, "years", gap["most_deprived"], gap["least_deprived"], n, name, gap["period"]))  # fmt: skip
+    return lines
 
 
 def inequality_headlines(store: Store, code: str) -> list[str]:
