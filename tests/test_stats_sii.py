@@ -18,13 +18,14 @@ sd has standard error ~ sqrt(p (1 - p) / R) / phi(z_p) * sd, i.e. 0.0085 sd (p =
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from jsna.stats.inequality import sii
+from jsna.stats.inequality import _order_statistics, sii
 
 Z95 = 1.959963984540054
 Z998 = 3.090232306167813
@@ -613,3 +614,54 @@ def test_levels_are_order_statistics_of_the_same_draws():
                  f"{kind}_upper_90_0", f"{kind}_upper_95_0", f"{kind}_upper_99_0", f"{kind}_upper_99_8"]
         values = four[chain].to_numpy()
         assert (np.diff(values, axis=1) >= 0).all()
+
+
+# --- The simulation: the same draws and the same limits, however they are computed ---------------
+
+
+def test_order_statistics_are_those_of_a_full_partition():
+    """The limits are read by selecting one sorted position at a time; they must be the values
+    (to the bit: signed zeros, infinities and NaN included) that partitioning at every position
+    at once puts there."""
+    rng = np.random.default_rng(50)
+    for trial in range(400):
+        n = int(rng.integers(1, 5_000))
+        values = rng.standard_normal(n)
+        for special in (np.nan, np.inf, -np.inf, 0.0, -0.0):
+            if rng.random() < 0.3:
+                values[rng.integers(0, n, size=int(rng.integers(1, 20)))] = special
+        if trial % 5 == 0:
+            values = np.round(values)  # ties, and zeros of both signs
+        kth = sorted(set(rng.integers(0, n, size=int(rng.integers(1, 6))).tolist()))
+        expected = values.copy()
+        expected.partition(kth)
+        found = _order_statistics(values.copy(), kth)
+        assert np.array_equal(found.view(np.int64), expected[kth].view(np.int64)), (n, kth)
+
+
+def test_simulated_limits_are_pinned_for_a_seed():
+    """The limits for a seed are a fixed function of the random stream: a change to how groups
+    are drawn, in what order or at what precision, or to the arithmetic after, changes these
+    numbers. (Computed by the unvectorised implementation; every path: normal, log-normal and
+    logit-normal sampling, and the log-scale fit.)"""
+    le = deciles(3, seed=21)
+    rng = np.random.default_rng(22)
+    counts = pd.DataFrame([{"area": f"A{i}", "q": q + 1, "pop": int(rng.integers(5000, 9000)), "x": int(rng.integers(50, 900))}
+                           for i in range(3) for q in range(5)])  # fmt: skip
+    counts["rate"] = counts["x"] / counts["pop"]
+    counts["lo"], counts["hi"] = counts["rate"] * 0.8, counts["rate"] * 1.25
+    options = {"group_by": "area", "repetitions": 2000}
+    found = {
+        "other": sii(le, "decile", "pop", "le", se="se", seed=31, **options),
+        "rate": sii(counts, "q", "pop", count="x", value_type="rate", multiplier=100_000, seed=32, **options),
+        "proportion": sii(counts, "q", "pop", count="x", value_type="proportion", multiplier=-100, seed=33, **options),
+        "transformed rate": sii(counts, "q", "pop", "rate", lower="lo", upper="hi", value_type="rate", transform=True, seed=34, **options),
+    }
+    first_lower = {"other": 7.187136819455741, "rate": 5644.507572083807, "proportion": -7.466991553520848,
+                   "transformed rate": 0.02362623894887131}  # fmt: skip
+    assert {name: out["sii_lower_95_0"].iloc[0] for name, out in found.items()} == first_lower
+    digest = hashlib.sha256()
+    for out in found.values():
+        for column in [c for c in out.columns if c.startswith(("sii", "rii", "intercept"))]:
+            digest.update(np.ascontiguousarray(out[column].to_numpy(dtype=np.float64)).tobytes())
+    assert digest.hexdigest() == "1be058fde80d929cf74d459846edde56f829b9a98026be43b124592bc2e13928"

@@ -198,9 +198,11 @@ def bounds(frame: pd.DataFrame, policy: Policy) -> tuple[np.ndarray, np.ndarray]
 
 def _matrix(cells: Cells) -> sparse.csr_matrix:
     """Relations x cells: +1 for a relation's total, -1 for each part (each relation sums to 0)."""
-    rows = np.repeat(np.arange(len(cells.relations)), [len(m) for m in cells.relations])
+    sizes = np.array([len(m) for m in cells.relations], dtype=np.int64)
+    rows = np.repeat(np.arange(len(cells.relations)), sizes)
     columns = np.concatenate(cells.relations) if cells.relations else np.zeros(0, dtype=np.int64)
-    values = np.concatenate([np.r_[1.0, -np.ones(len(m) - 1)] for m in cells.relations]) if cells.relations else np.zeros(0)
+    values = -np.ones(len(columns))
+    values[np.cumsum(sizes) - sizes] = 1.0  # each relation's first member is its total
     return sparse.csr_matrix((values, (rows, columns)), shape=(len(cells.relations), len(cells.frame)))
 
 
@@ -659,12 +661,17 @@ def shown_periods(table: pd.DataFrame, catalogue: list[dict], policy: Policy, ar
         return table.reset_index(drop=True)
     covers = covered_ids(catalogue, policy)
     windows = {entry["id"]: entry["windows"] for entry in catalogue if entry["id"] in covers}
-    covered = table["indicator_id"].isin(list(windows))
+    ids = table["indicator_id"]
+
+    def each(value) -> pd.Series:  # value(indicator id) for every row, worked out once an indicator
+        return ids.map({i: value(i) for i in ids.unique()})
+
+    covered = ids.isin(list(windows))
     if not breakdown:
-        below = table["indicator_id"].map(lambda i: covers.get(i, False)).astype(bool)
+        below = each(lambda i: covers.get(i, False)).astype(bool)
         covered &= ~(below & (table["area_code"] == authority))
-    longest = table["indicator_id"].map(lambda i: max(windows.get(i, [0])))
-    shortest = table["indicator_id"].map(lambda i: min(windows.get(i, [0])))
+    longest = each(lambda i: max(windows.get(i, [0])))
+    shortest = each(lambda i: min(windows.get(i, [0])))
     keep = table["years"] == longest
     if not breakdown:
         pooled = [t.id for t in area_types if t.pooled]

@@ -51,7 +51,7 @@ class Method:
 
 
 def _inputs(context: Context, entries: list[dict], *, by_age: bool = False, esp_bands: bool = False) -> pd.DataFrame:
-    frames = [indicator_inputs(context.inputs, context.lookup, entry, by_age=by_age, esp_bands=esp_bands) for entry in entries]
+    frames = [indicator_inputs(context, entry, by_age=by_age, esp_bands=esp_bands) for entry in entries]
     return pd.concat(frames, ignore_index=True)
 
 

@@ -90,12 +90,10 @@ def _select(definitions: pd.DataFrame, directorate: str | None) -> pd.DataFrame:
     return chosen
 
 
-def _lookup(
-    values: pd.DataFrame, kpi_ids: pd.Series, periods: list[str], column: str = "value"
-) -> np.ndarray:
-    table = values.set_index(["kpi_id", "period"])[column]
+def _lookup(values: pd.DataFrame, kpi_ids: pd.Series, periods: list[str], column: str = "value") -> np.ndarray:
+    """``column`` of each (KPI, period) pair; ``values`` is indexed by KPI and period."""
     keys = pd.MultiIndex.from_arrays([kpi_ids.to_numpy(), periods])
-    return table.reindex(keys).to_numpy()
+    return values[column].reindex(keys).to_numpy()
 
 
 def scorecard(
@@ -114,9 +112,10 @@ def scorecard(
     current = [reporting_period(period, f) for f in freq]
     previous = [reporting_period(previous_quarter(period), f) for f in freq]
     last_year = [reporting_period(same_quarter_last_year(period), f) for f in freq]
-    value = _lookup(kpis.values, d["kpi_id"], current).astype(float)
-    prev = _lookup(kpis.values, d["kpi_id"], previous).astype(float)
-    year_ago = _lookup(kpis.values, d["kpi_id"], last_year).astype(float)
+    values = kpis.values.set_index(["kpi_id", "period"])
+    value = _lookup(values, d["kpi_id"], current).astype(float)
+    prev = _lookup(values, d["kpi_id"], previous).astype(float)
+    year_ago = _lookup(values, d["kpi_id"], last_year).astype(float)
     band = tolerance_amount(d["target"], d["tolerance"], d["tolerance_basis"])
     sign = good_sign(d["polarity"])
     out = pd.DataFrame(
@@ -136,7 +135,7 @@ def scorecard(
             "previous_value": prev,
             "period": current,
             "value": value,
-            "value_source": _lookup(kpis.values, d["kpi_id"], current, "source"),
+            "value_source": _lookup(values, d["kpi_id"], current, "source"),
             "target": d["target"],
             "tolerance_limit": d["target"].to_numpy() - sign * band,
             "score": score(
@@ -206,9 +205,10 @@ def actions(kpis: KPIData, period: str, directorate: str | None = None) -> pd.Da
     ).reset_index(drop=True)
 
 
-def summary(kpis: KPIData, period: str) -> pd.DataFrame:
+def summary(kpis: KPIData, period: str, *, card: pd.DataFrame | None = None) -> pd.DataFrame:
     """The dashboard counts for quarter ``period``: one row per directorate (in the order of the
-    definitions) and a last row ``All directorates``.
+    definitions) and a last row ``All directorates``. ``card`` is the quarter's
+    :func:`scorecard` when it has been computed already.
 
     Columns: ``directorate``; ``kpis_due`` (every defined KPI is due each quarter),
     ``kpis_reported``, ``kpis_missing``; ``score_`` + each of :data:`SCORES`; ``short_term_`` and
@@ -216,44 +216,33 @@ def summary(kpis: KPIData, period: str) -> pd.DataFrame:
     ``actions_updated``, ``actions_not_updated``, ``actions_`` + each of
     :data:`ACTION_STATUSES` (spaces as underscores).
     """
-    card = scorecard(kpis, period)
+    card = scorecard(kpis, period) if card is None else card
     listed = actions(kpis, period)
-    order = list(dict.fromkeys(kpis.definitions["directorate"]))
+    # each test once for every row; a directorate's count is of its rows that pass
+    kpi_tests = {"kpis_reported": _is(card, "score", "missing", False), "kpis_missing": _is(card, "score", "missing")}
+    kpi_tests.update({_name("score", s): _is(card, "score", s) for s in SCORES})
+    for prefix, column in (("short_term", "short_term_trend"), ("annual", "annual_trend")):
+        kpi_tests.update({_name(prefix, t): _is(card, column, t) for t in TRENDS})
+    action_tests = {"actions_updated": _is(listed, "status", "not updated", False), "actions_not_updated": _is(listed, "status", "not updated")}
+    action_tests.update({_name("actions", s): _is(listed, "status", s) for s in ACTION_STATUSES})
     rows = []
-    for name in order + ["All directorates"]:
-        c = card if name == "All directorates" else card[card["directorate"] == name]
-        a = (
-            listed
-            if name == "All directorates"
-            else listed[listed["directorate"] == name]
-        )
-        row: dict[str, object] = {
-            "directorate": name,
-            "kpis_due": len(c),
-            "kpis_reported": int((c["score"] != "missing").sum()),
-            "kpis_missing": int((c["score"] == "missing").sum()),
-        }
-        row.update({_name("score", s): int((c["score"] == s).sum()) for s in SCORES})
-        row.update(
-            {
-                _name("short_term", t): int((c["short_term_trend"] == t).sum())
-                for t in TRENDS
-            }
-        )
-        row.update(
-            {_name("annual", t): int((c["annual_trend"] == t).sum()) for t in TRENDS}
-        )
-        row["actions_due"] = len(a)
-        row["actions_updated"] = int((a["status"] != "not updated").sum())
-        row["actions_not_updated"] = int((a["status"] == "not updated").sum())
-        row.update(
-            {
-                _name("actions", s): int((a["status"] == s).sum())
-                for s in ACTION_STATUSES
-            }
-        )
+    for name in list(dict.fromkeys(kpis.definitions["directorate"])) + ["All directorates"]:
+        everyone = name == "All directorates"
+        kpis_of = np.ones(len(card), dtype=bool) if everyone else _is(card, "directorate", name)
+        actions_of = np.ones(len(listed), dtype=bool) if everyone else _is(listed, "directorate", name)
+        row: dict[str, object] = {"directorate": name, "kpis_due": int(kpis_of.sum())}
+        row.update({column: int((kpis_of & passed).sum()) for column, passed in kpi_tests.items()})
+        row["actions_due"] = int(actions_of.sum())
+        row.update({column: int((actions_of & passed).sum()) for column, passed in action_tests.items()})
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _is(frame: pd.DataFrame, column: str, word: str, equal: bool = True) -> np.ndarray:
+    """Which rows' ``column`` is (or, ``equal`` False, is not) ``word``; a missing value's test
+    counts as not passed where pandas makes it missing."""
+    test = frame[column] == word if equal else frame[column] != word
+    return test.to_numpy(dtype=bool, na_value=False)
 
 
 def _name(prefix: str, word: str) -> str:
@@ -266,11 +255,13 @@ def exceptions(
     directorate: str | None = None,
     *,
     include_tolerance: bool = False,
+    card: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The KPIs below target in quarter ``period`` (and in tolerance too, if asked), each with its
     exception report: the scorecard's columns plus :data:`EXCEPTION_COLUMNS`. A KPI below target
-    without a report has ``has_narrative`` False and empty narrative fields."""
-    card = scorecard(kpis, period, directorate)
+    without a report has ``has_narrative`` False and empty narrative fields. ``card`` is the
+    quarter's :func:`scorecard` for ``directorate`` when it has been computed already."""
+    card = scorecard(kpis, period, directorate) if card is None else card
     flagged = ("below target", "tolerance") if include_tolerance else ("below target",)
     card = card[card["score"].isin(flagged)]
     narratives = kpis.exceptions.rename(columns={"source": "narrative_source"})
@@ -305,10 +296,11 @@ def all_quarters(kpis: KPIData) -> list[str]:
 # --------------------------------------------------------------------------------------------
 # The tables
 # --------------------------------------------------------------------------------------------
-def scorecards(kpis: KPIData, quarters: list[str]) -> pd.DataFrame:
-    """Every quarter's scorecard, with ``score_run`` (quarters running with this score, this one
-    included) and ``score_before_run`` / ``period_before_run`` (the score that came before)."""
-    card = pd.concat([scorecard(kpis, q) for q in quarters], ignore_index=True)
+def scorecards(kpis: KPIData, cards: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Every quarter's scorecard (``cards``, by quarter, in time order), with ``score_run``
+    (quarters running with this score, this one included) and ``score_before_run`` /
+    ``quarter_before_run`` (the score that came before, and its quarter)."""
+    card = pd.concat(list(cards.values()), ignore_index=True)
     card["quarter_index"] = card["quarter"].map(quarter_index)
     card = card.sort_values(["kpi_id", "quarter_index"], kind="stable")
     changed = card["score"].ne(card.groupby("kpi_id")["score"].shift())
@@ -363,6 +355,7 @@ def kpi_tables(kpis: KPIData, rules: SpcRules | None = None) -> dict[str, pd.Dat
     """The producer of every table the services and exception-report pages read (see the module docstring)."""
     rules = SpcRules() if rules is None else rules
     every_quarter = all_quarters(kpis)
+    cards = {q: scorecard(kpis, q) for q in every_quarter}  # one per quarter, read by three tables
     scored = history_table(kpis)
     points, charts = xmr_tables(scored, every_quarter, rules)
     listed = kpis.actions.assign(status_symbol=kpis.actions["status"].map(ACTION_SYMBOLS))
@@ -370,10 +363,10 @@ def kpi_tables(kpis: KPIData, rules: SpcRules | None = None) -> dict[str, pd.Dat
     tables = {
         "kpi_definitions": kpis.definitions.reset_index(drop=True),
         "kpi_history": scored,
-        "kpi_scorecards": scorecards(kpis, every_quarter),
-        "kpi_summary": pd.concat([summary(kpis, q).assign(quarter=q) for q in every_quarter], ignore_index=True),
+        "kpi_scorecards": scorecards(kpis, cards),
+        "kpi_summary": pd.concat([summary(kpis, q, card=cards[q]).assign(quarter=q) for q in every_quarter], ignore_index=True),
         "kpi_actions": listed.reset_index(drop=True),
-        "kpi_exceptions": pd.concat([exceptions(kpis, q) for q in every_quarter], ignore_index=True),
+        "kpi_exceptions": pd.concat([exceptions(kpis, q, card=cards[q]) for q in every_quarter], ignore_index=True),
         "kpi_xmr_points": points,
         "kpi_xmr_summary": charts,
         "kpi_spc_rules": rules_table(rules),
