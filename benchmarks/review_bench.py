@@ -61,6 +61,7 @@ def flip_polarity(repo: Path, indicator: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--indicator", default="physical_inactivity", help="the catalogue entry whose polarity is flipped")
+    parser.add_argument("--keep", type=Path, default=None, help="copy the report (review.md, review.html, images) into this folder")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="review-bench-") as tmp:
         repo = make_repo(Path(tmp) / "repo")
@@ -76,6 +77,13 @@ def main() -> None:
         for side, seconds, executed, reused in built:
             print(f"    {side}: {seconds} s, {executed} notebooks executed, {reused} reused")
         print(f"    = {first / (2 * cold):.0%} of two cold builds ({2 * cold:.1f} s)")
+        if args.keep:
+            args.keep.mkdir(parents=True, exist_ok=True)
+            for name in ("review.md", "review.html", "changes.csv", "images"):
+                if (out / name).is_dir():
+                    shutil.copytree(out / name, args.keep / name, dirs_exist_ok=True)
+                elif (out / name).exists():
+                    shutil.copy2(out / name, args.keep / name)
         again, _ = run(repo, "review", "--base", "HEAD", "--out", str(out))
         print(f"the same review again (base reused): {again:.1f} s = {again / cold:.0%} of one cold build")
         print(f"report: {len(report):,} characters of Markdown; first lines:")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from jsna.book.build import build, describe_store, load_parameters, plan_for
 from jsna.book.changes import compare_stores
-from jsna.config import ROOT, Settings
+from jsna.config import EXECUTORS, ROOT, Executor, Settings
 from jsna.errors import BuildError, DataError
 from jsna.inputs.fingertips import find_exports, read_exports
 from jsna.inputs.kit import load_kit, write_kit_parameters
@@ -38,6 +38,11 @@ def main(argv: list[str] | None = None) -> int:
     build_parser.add_argument("--out", type=Path, default=ROOT / "_build", help="build folder (site in OUT/html)")
     build_parser.add_argument("--workers", type=int, default=None, help="notebooks executed at once (default: cores)")
     build_parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    build_parser.add_argument("--authorities", type=Path, default=None, metavar="DIR",
+                              help="build one book per authority folder in DIR (each with data/ and parameters/) into one site")  # fmt: skip
+    build_parser.add_argument("--executor", choices=EXECUTORS, default="local", help="where jobs run: a local process pool (default) or Dask")
+    build_parser.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                              help="with --executor dask: a scheduler's address (tcp://host:8786), or local:N for a LocalCluster of N workers")  # fmt: skip
     briefs_parser = sub.add_parser("briefs", help="build only the places' printable briefs (PDF and Word), from the store of the build in --out")
     briefs_parser.add_argument("--out", type=Path, default=ROOT / "_build", help="the build folder whose store the briefs read (briefs in OUT/html/downloads/briefs)")
     briefs_parser.add_argument("--data", type=Path, default=ROOT / "data" / "demo", help="folder of input tables the book was built from (default: the demo data)")
@@ -150,16 +155,22 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings(
             data=args.data.resolve(), kpis=args.kpis.resolve(), catalogue=args.catalogue.resolve(), parameters=args.parameters.resolve(),
             out=args.out.resolve(), only=tuple(args.places), progress=not args.no_progress, **({"workers": args.workers} if args.workers else {}),
-            **({"fingertips": _folder(args.fingertips)} if args.fingertips else {}),
+            **({"fingertips": _folder(args.fingertips)} if args.fingertips else {}), executor=Executor(args.executor, args.scheduler),
         )  # fmt: skip
-        figures = build(settings)
+        if args.authorities is not None:
+            from jsna.book.authorities import build_authorities
+
+            figures = build_authorities(settings, args.authorities.resolve())
+        else:
+            figures = build(settings)
         print(
             f"Built {figures['html']} in {figures['seconds']} s: {figures['jobs']} notebooks "
             f"({figures['executed']} executed, {figures['reused']} reused)."
         )
         print(figures["disclosure"])
         print("Seconds by stage: " + ", ".join(f"{name} {seconds}" for name, seconds in figures["stages"].items()))
-        print(f"Briefs: {figures['briefs']['summary']}.")
+        if "briefs" in figures:
+            print(f"Briefs: {figures['briefs']['summary']}.")
         return 0
     except (DataError, BuildError) as error:
         print(f"error: {error}{_previous(args)}", file=sys.stderr)

@@ -6,8 +6,33 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from jsna.errors import BuildError
+
 #: The project folder (templates, parameters, the demonstration data, node_modules).
 ROOT = Path(__file__).resolve().parent.parent
+
+
+#: The executors ``--executor`` accepts.
+EXECUTORS = ("local", "dask")
+
+
+@dataclass(frozen=True)
+class Executor:
+    """Where the plan's jobs run (jsna.book.executors): ``local`` (a process pool) or ``dask``,
+    with a ``scheduler``: an address, or ``local:N`` for a LocalCluster of N workers."""
+
+    kind: str = "local"
+    scheduler: str | None = None
+
+    def __post_init__(self):
+        if self.kind not in EXECUTORS:
+            raise BuildError(f"--executor {self.kind}: the executors are {', '.join(EXECUTORS)}")
+        if self.kind == "dask" and not self.scheduler:
+            raise BuildError("--executor dask needs --scheduler: a scheduler's address (tcp://host:8786) or local:N for N local workers")
+        if self.kind == "local" and self.scheduler:
+            raise BuildError("--scheduler is for --executor dask")
+        if self.scheduler and self.scheduler.startswith("local:") and not self.scheduler[6:].isdigit():
+            raise BuildError(f"--scheduler {self.scheduler}: write local:N, N a number of workers")
 
 
 @dataclass(frozen=True)
@@ -24,6 +49,8 @@ class Settings:
     out: Path = ROOT / "_build"
     only: tuple[str, ...] = ()
     workers: int = max(1, os.cpu_count() or 1)
+    #: Where jobs run: a local process pool (default) or a Dask cluster (jsna.book.executors).
+    executor: Executor = Executor()
     progress: bool = True
     #: Where a failed notebook is kept (a staged build keeps it beside the last good book).
     kept_failures: Path | None = None

@@ -11,7 +11,7 @@ import pytest
 
 from jsna.book.execute import execute_plan
 from jsna.book.plan import Job, Plan
-from jsna.config import Settings
+from jsna.config import Executor, Settings
 from jsna.errors import BuildError
 from jsna.inputs.places import AreaTypes
 from tests.conftest import declared, write_store
@@ -168,3 +168,40 @@ def test_stale_notebooks_are_removed(project: Settings) -> None:
     execute_plan(project, plan_of(a))
     assert not (project.book / b.output).exists()
     assert (project.book / a.output).exists()
+
+
+# The Dask executor: the same jobs on a LocalCluster give the same notebooks and the same errors.
+def cells_and_outputs(settings: Settings, j: Job) -> list:
+    notebook = json.loads((settings.book / j.output).read_text())
+    return [(c["source"], [o.get("text") for o in c.get("outputs", [])]) for c in notebook["cells"]]
+
+
+def test_dask_local_cluster_runs_the_same_jobs_as_the_process_pool(project: Settings, tmp_path: Path) -> None:
+    jobs = [job("A"), job("B"), job("C")]
+    assert execute_plan(project, plan_of(*jobs))["executed"] == 3
+    local = {j.place: cells_and_outputs(project, j) for j in jobs}
+    on_dask = Settings(root=project.root, out=project.out, progress=False, workers=2, executor=Executor("dask", "local:2"))
+    for j in jobs:
+        (project.book / j.output).unlink()
+    assert execute_plan(on_dask, plan_of(*jobs)) == {"jobs": 3, "executed": 3, "reused": 0}
+    assert {j.place: cells_and_outputs(project, j) for j in jobs} == local
+    assert execute_plan(project, plan_of(*jobs))["reused"] == 3  # and the local pool reuses what Dask ran
+
+
+def test_a_notebook_failing_on_a_dask_worker_reports_as_it_does_locally(project: Settings) -> None:
+    bad = job("Z", template="chapters/failing.md")
+    messages = []
+    for executor in (Executor(), Executor("dask", "local:1")):
+        settings = Settings(root=project.root, out=project.out, progress=False, workers=1, executor=executor)
+        with pytest.raises(BuildError) as caught:
+            execute_plan(settings, plan_of(bad))
+        messages.append(str(caught.value))
+    assert messages[0] == messages[1]
+    assert "Place Z (Z)" in messages[1] and "cell 3" in messages[1] and "no such indicator for Z" in messages[1]
+
+
+def test_executor_choices_are_checked() -> None:
+    for kind, scheduler, words in (("dask", None, "needs --scheduler"), ("local", "local:2", "is for --executor dask"),
+                                   ("spark", None, "the executors are"), ("dask", "local:two", "write local:N")):  # fmt: skip
+        with pytest.raises(BuildError, match=words):
+            Executor(kind, scheduler)

@@ -187,37 +187,69 @@ def _swap(staging: Path, out: Path) -> None:
     shutil.rmtree(staging, ignore_errors=True)
 
 
-def _build(settings: Settings) -> dict:
-    """Every stage, in ``settings.out`` (the staging folder)."""
-    started = time.perf_counter()
-    stages: dict[str, float] = {}
+class Laps:
+    """Seconds spent in each stage, for the log and the benchmarks."""
 
-    def lap(name: str, since: float) -> float:
+    def __init__(self):
+        self.started = self.mark = time.perf_counter()
+        self.stages: dict[str, float] = {}
+
+    def lap(self, name: str) -> None:
         now = time.perf_counter()
-        stages[name] = round(now - since, 2)
-        return now
+        self.stages[name] = round(now - self.mark, 2)
+        self.mark = now
 
+    @property
+    def seconds(self) -> float:
+        return round(time.perf_counter() - self.started, 2)
+
+
+@dataclass
+class Prepared:
+    """A book ready for its notebooks: the store computed and audited, the source staged."""
+
+    plan: Plan
+    tables: dict[str, pd.DataFrame]
+    disclosure: str
+
+
+def prepare_book(settings: Settings, laps: Laps | None = None) -> Prepared:
+    """The store (computed, checked and audited) and the book's source, in ``settings.out``."""
+    laps = laps or Laps()
     tables, parameters = build_store(settings)
-    mark = lap("store", started)
+    laps.lap("store")
     policy = load_disclosure(settings, parameters)
     found = audit_store(settings, policy, parameters.area_types)
-    mark = lap("audit", mark)
+    laps.lap("audit")
     plan = plan_for(settings, parameters)
     stage_book(settings, plan, tables)
     stage_boundaries(settings, tables["geography"], parameters.area_types)
     write_explorer(settings, tables)
-    with BriefStage(settings, plan, tables) as briefs:  # rendered beside the notebooks, in a pool of their own
-        counts = execute_plan(settings, plan)
-        mark = lap("notebooks", mark)
-        run_sphinx(settings)
-        mark = lap("sphinx", mark)
-        publish_downloads(settings, tables)
+    return Prepared(plan, tables, disclosure_line(tables, found, policy))
+
+
+def finish_book(settings: Settings, prepared: Prepared, laps: Laps | None = None) -> None:
+    """After the notebooks: the site (Sphinx) and its downloads, checked."""
+    laps = laps or Laps()
+    run_sphinx(settings)
+    laps.lap("sphinx")
+    publish_downloads(settings, prepared.tables)
+
+
+def _build(settings: Settings) -> dict:
+    """Every stage, in ``settings.out`` (the staging folder)."""
+    laps = Laps()
+    prepared = prepare_book(settings, laps)
+    with BriefStage(settings, prepared.plan, prepared.tables) as briefs:  # rendered beside the notebooks, in a pool of their own
+        counts = execute_plan(settings, prepared.plan)
+        laps.lap("notebooks")
+        finish_book(settings, prepared, laps)
         counts["briefs"] = briefs.publish()
-        mark = lap("briefs", mark)
+        laps.lap("briefs")
     check_downloads(settings)
-    counts["disclosure"] = disclosure_line(tables, found, policy)
-    counts["seconds"] = round(time.perf_counter() - started, 2)
-    counts["stages"] = stages
+    counts["disclosure"] = prepared.disclosure
+    counts["seconds"] = laps.seconds
+    counts["stages"] = laps.stages
     (settings.out / ".complete").touch()
     return counts
 

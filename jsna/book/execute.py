@@ -1,5 +1,6 @@
-"""Executing the plan: each notebook with papermill in a pool of worker processes, each keeping
-one kernel; a notebook is reused when its template, parameters and package are unchanged and so
+"""Executing the plan: each notebook with papermill on the executor's workers
+(:mod:`jsna.book.executors`: a local process pool, or a Dask cluster), each keeping one kernel; a
+notebook is reused when its template, parameters and package are unchanged and so
 is everything it read from the store the last time it ran (:class:`jsna.store.Reads`): a change
 to one indicator re-executes only the pages that read that indicator.
 
@@ -11,10 +12,9 @@ from __future__ import annotations
 
 import json
 import os
-import sys
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from pathlib import Path
 
+from jsna.book.executors import progress, run_jobs
 from jsna.book.plan import Job, Plan
 from jsna.config import Settings
 from jsna.errors import BuildError
@@ -65,13 +65,30 @@ def start_worker_kernel(book: str):
     return kernel
 
 
-def reset_kernel(kernel) -> None:
+def reset_kernel(kernel, code: str = RESET) -> None:
     client = kernel.client()
     client.start_channels()
     try:
-        client.execute_interactive(RESET, silent=True, timeout=60)
+        client.execute_interactive(code, silent=True, timeout=60)
     finally:
         client.stop_channels()
+
+
+#: The book folder this worker's kernel is in (a many-authority build has one book each).
+_KERNEL_BOOK: str | None = None
+
+
+def worker_kernel(book: str):
+    """This worker's kernel, started if need be, working in ``book`` (notebooks read ``../store``)."""
+    global _KERNEL_BOOK
+    if _KERNEL is None or not _KERNEL.is_alive():
+        kernel = start_worker_kernel(book)
+    else:
+        kernel = _KERNEL
+        if _KERNEL_BOOK != book:
+            reset_kernel(kernel, f"import os as _os; _os.chdir({book!r}); del _os")
+    _KERNEL_BOOK = book
+    return kernel
 
 
 def execute_job(job: Job, root: str, book: str, failed: str, key: str, store: str) -> str:
@@ -84,7 +101,7 @@ def execute_job(job: Job, root: str, book: str, failed: str, key: str, store: st
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
-    kernel = _KERNEL if _KERNEL is not None and _KERNEL.is_alive() else start_worker_kernel(book)
+    kernel = worker_kernel(book)
 
     import nbformat
 
@@ -159,36 +176,37 @@ def finish_notebook(path: Path, slices: StoreSlices) -> None:
 
 def execute_plan(settings: Settings, plan: Plan) -> dict[str, int]:
     """Execute every job whose key changed, in parallel; return counts of executed and reused."""
-    slices = StoreSlices(settings.store)
-    code = code_digest()
-    todo = []
-    for job in plan.jobs:
-        key = job_key(job, settings.root, code)
-        if not up_to_date(settings.book / job.output, key, slices):
-            todo.append((job, key))
-    remove_stale(settings, plan)
-    counts = {"jobs": len(plan.jobs), "executed": len(todo), "reused": len(plan.jobs) - len(todo)}
-    if not todo:
-        return counts
-    from tqdm import tqdm
+    return execute_plans([(settings, plan)], settings)
 
-    args = (str(settings.root), str(settings.book), str(settings.failed))
-    store = os.path.relpath(settings.store, settings.book)
-    bar = tqdm(total=len(todo), desc="Executing notebooks", unit="nb", disable=not settings.progress, file=sys.stderr)
-    with ProcessPoolExecutor(max_workers=min(settings.workers, len(todo))) as pool:
-        pending = {pool.submit(execute_job, job, *args, key, store) for job, key in todo}
-        while pending:
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for future in done:
-                error = future.exception()
-                if error is not None:
-                    for other in pending:
-                        other.cancel()
-                    bar.close()
-                    raise error
-                bar.update(1)
-                bar.set_postfix_str(future.result(), refresh=False)
-    bar.close()
+
+def execute_plans(books: list[tuple[Settings, Plan]], run: Settings) -> dict[str, int]:
+    """The notebooks of several books (one per authority) as one set of jobs on ``run``'s
+    executor and workers; counts of executed and reused over them all."""
+    code = code_digest()
+    calls, jobs = [], 0
+    for settings, plan in books:
+        slices = StoreSlices(settings.store)
+        args = (str(settings.root), str(settings.book), str(settings.failed))
+        store = os.path.relpath(settings.store, settings.book)
+        for job in plan.jobs:
+            key = job_key(job, settings.root, code)
+            if not up_to_date(settings.book / job.output, key, slices):
+                calls.append((job, *args, key, store))
+        remove_stale(settings, plan)
+        jobs += len(plan.jobs)
+    counts = {"jobs": jobs, "executed": len(calls), "reused": jobs - len(calls)}
+    if not calls:
+        return counts
+    bar = progress(len(calls), "Executing notebooks", run.progress)
+
+    def done(output: str) -> None:
+        bar.update(1)
+        bar.set_postfix_str(output, refresh=False)
+
+    try:
+        run_jobs(run.executor, run.workers, execute_job, calls, done=done)
+    finally:
+        bar.close()
     return counts
 
 

@@ -84,7 +84,7 @@ def _block_id(spec: str, name: str) -> str:
     return "jsna-" + hashlib.sha256((name + spec).encode("utf-8")).hexdigest()[:12]
 
 
-def embed_html(chart: alt.TopLevelMixin, element_id: str, alt_text: str) -> str:
+def embed_html(chart: alt.TopLevelMixin | dict, element_id: str, alt_text: str) -> str:
     """The ``<div>`` and the ``vegaEmbed`` call for one chart. The ``<div>`` is focusable: a chart
     wider than the text column (the tartan rug) scrolls, and the keyboard must reach it. Once
     drawn, ``jsnaDescribed`` (chapters/_static/jsna-a11y.js) leaves the chart one image named by
@@ -94,7 +94,7 @@ def embed_html(chart: alt.TopLevelMixin, element_id: str, alt_text: str) -> str:
     The specification holds data and titles (area names...), so it is written with
     :func:`~jsna.pages.escape.script_json`: no string in it can close the ``<script>``. It is
     written lean (:func:`lean_spec`): the alt text is on the ``<div>``, not in it as well."""
-    spec = script_json(lean_spec(chart.to_dict()))
+    spec = script_json(lean_spec(chart if isinstance(chart, dict) else chart.to_dict()))
     options = script_json({"renderer": "svg", "actions": False})
     return (
         f'<div id="{html_attr(element_id)}" class="jsna-chart" role="img" tabindex="0" aria-label="{html_attr(alt_text)}"></div>\n'
@@ -183,6 +183,7 @@ class Figure:
         self.name = name
         self.note = note
         self.context = dict(context or {})
+        self._csv: str | None = None
 
     def download_table(self) -> pd.DataFrame:
         """The CSV's table: the context columns, the data table's columns, the provenance columns
@@ -207,8 +208,11 @@ class Figure:
 
     def csv(self) -> str:
         """The figure's CSV file as the notebook hands it on: every text cell safe to open in a
-        spreadsheet (:func:`jsna.store.csv_safe`)."""
-        return csv_safe(self.download_table()).to_csv(index=False, lineterminator="\n")
+        spreadsheet (:func:`jsna.store.csv_safe`). Made once (the page, its link and its file
+        name all need it)."""
+        if self._csv is None:
+            self._csv = csv_safe(self.download_table()).to_csv(index=False, lineterminator="\n")
+        return self._csv
 
     @property
     def file_name(self) -> str:
@@ -223,9 +227,9 @@ class Figure:
         return f"{SITE_ROOT}{CHART_DOWNLOADS}/{self.file_name}"
 
     def _repr_html_(self) -> str:
-        spec = json.dumps(self.chart.to_dict(), sort_keys=True)
-        element_id = _block_id(spec, self.name)
-        title = self.chart.to_dict().get("title", {})
+        spec = self.chart.to_dict()  # once: each call validates the whole specification
+        element_id = _block_id(json.dumps(spec, sort_keys=True), self.name)
+        title = spec.get("title", {})
         title_text = title.get("text", "") if isinstance(title, dict) else str(title)
         if isinstance(title_text, list):
             title_text = " ".join(title_text)
@@ -235,7 +239,7 @@ class Figure:
         link = (f'<a class="jsna-download" href="{html_attr(self.href)}" download="{html_attr(file_slug(self.name))}.csv" '
                 f'type="text/csv">Download the data (CSV)</a>')  # fmt: skip
         return (
-            f'<figure class="jsna-figure">\n{embed_html(self.chart, element_id, self.alt_text)}\n'
+            f'<figure class="jsna-figure">\n{embed_html(spec, element_id, self.alt_text)}\n'
             f'<figcaption class="jsna-alt">{html_text(self.alt_text)}</figcaption>\n{note}'
             f'<details class="jsna-table"><summary>Data table: {html_text(title_text or self.name)}</summary>\n'
             f"{table_html}\n</details>\n<p>{link}</p>\n</figure>"
@@ -347,7 +351,7 @@ def mark_words(chart: alt.TopLevelMixin | dict) -> dict[str, str]:
     line with diamonds", "solid vertical line", "shaded band", "upward triangles". Text marks
     are not described. Two layers for one key are joined with "and".
     """
-    spec = chart.to_dict() if hasattr(chart, "to_dict") else chart
+    spec = chart.to_dict(validate=False) if hasattr(chart, "to_dict") else chart  # the page's copy is validated
     datasets = spec.get("datasets", {})
     found: dict[str, list[str]] = {}
 
