@@ -213,27 +213,71 @@ class Prepared:
     disclosure: str
 
 
+class StageKeys:
+    """Stages whose output depends only on a key (the store, the package, the release...) are
+    skipped when the key is the one they last ran with and their output is there: a rebuild with
+    no change runs none of them. Keys live in ``<out>/keys/``, staged and swapped with the rest."""
+
+    def __init__(self, settings: Settings):
+        self.folder = settings.out / "keys"
+        self.base = digest(code_digest(), store.store_digest(settings.store), *(p.read_bytes() for p in (settings.release, settings.disclosure)))
+
+    def key(self, *parts: str) -> str:
+        return digest(self.base, *parts)
+
+    def recorded(self, stage: str, key: str) -> str | None:
+        """What the stage recorded when it last ran with ``key`` (None: it must run)."""
+        try:
+            recorded, _, payload = (self.folder / stage).read_text(encoding="utf-8").partition("\n")
+        except OSError:
+            return None
+        return payload if recorded == key else None
+
+    def record(self, stage: str, key: str, payload: str = "") -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        (self.folder / stage).write_text(f"{key}\n{payload}", encoding="utf-8")
+
+
+def tree_digest(folder: Path) -> str:
+    """A digest of every file's path, size and modification time under ``folder`` (the staged
+    copy keeps times, and files are written only when they change)."""
+    listing = [f"{p.relative_to(folder)}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in sorted(folder.rglob("*")) if p.is_file()]
+    return digest(*listing)
+
+
 def prepare_book(settings: Settings, laps: Laps | None = None) -> Prepared:
     """The store (computed, checked and audited) and the book's source, in ``settings.out``."""
     laps = laps or Laps()
     tables, parameters = build_store(settings)
     laps.lap("store")
-    policy = load_disclosure(settings, parameters)
-    found = audit_store(settings, policy, parameters.area_types)
+    keys = StageKeys(settings)
+    line = keys.recorded("audit", keys.key())
+    if line is None:
+        policy = load_disclosure(settings, parameters)
+        found = audit_store(settings, policy, parameters.area_types)
+        keys.record("audit", keys.key(), line := disclosure_line(tables, found, policy))
     laps.lap("audit")
     plan = plan_for(settings, parameters)
     stage_book(settings, plan, tables)
     stage_boundaries(settings, tables["geography"], parameters.area_types)
-    write_explorer(settings, tables)
-    return Prepared(plan, tables, disclosure_line(tables, found, policy))
+    if keys.recorded("explorer", keys.key()) is None:
+        write_explorer(settings, tables)
+        keys.record("explorer", keys.key())
+    return Prepared(plan, tables, line)
 
 
 def finish_book(settings: Settings, prepared: Prepared, laps: Laps | None = None) -> None:
-    """After the notebooks: the site (Sphinx) and its downloads, checked."""
+    """After the notebooks: the site (Sphinx) and its downloads, unless neither the book's source
+    nor the store changed since they were last made."""
     laps = laps or Laps()
-    run_sphinx(settings)
+    keys = StageKeys(settings)
+    key = keys.key(tree_digest(settings.book))
+    if keys.recorded("site", key) is not None and (settings.html / "index.html").is_file():
+        return
+    run_sphinx(settings)  # writes the book's conf.py: the key is of the book as Sphinx left it
     laps.lap("sphinx")
     publish_downloads(settings, prepared.tables)
+    keys.record("site", keys.key(tree_digest(settings.book)))
 
 
 def _build(settings: Settings) -> dict:
