@@ -586,7 +586,8 @@ class Reads:
 
     * ``(table, "", "")``: the whole table;
     * ``(table, column, value)``: the rows whose ``column`` equals ``value`` (one indicator's
-      rows, one chapter's catalogue entries);
+      rows, one chapter's catalogue entries) or, for a list column, holds it (the entries
+      published for one type of area);
     * ``(table, column, "")``: the set of values the column takes.
 
     Anything a page reads goes through a :class:`Store` method that records it, so the record is
@@ -644,7 +645,11 @@ class StoreSlices:
             elif column not in self._table(table):
                 found = "no column"
             elif value:
-                mask = (self._table(table)[column].astype(str) == value).to_numpy()
+                values = self._table(table)[column]
+                if values.dtype == object and len(values) and isinstance(values.iloc[0], (list, np.ndarray)):
+                    mask = np.array([value in [str(v) for v in items] for items in values], dtype=bool)  # a list column: rows that hold it
+                else:
+                    mask = (values.astype(str) == value).to_numpy()
                 found = digest(self._hashes(table)[mask].tobytes())
             else:
                 found = digest(json.dumps(sorted(self._table(table)[column].astype(str).unique().tolist())))
@@ -735,13 +740,18 @@ class Store:
         """Every indicator's definition, whole; :meth:`entries` reads one chapter's."""
         return self.table("catalogue")
 
-    def entries(self, chapter: str | None = None) -> pd.DataFrame:
-        """The catalogue entries of one chapter (every entry when ``chapter`` is None)."""
-        if chapter is None:
-            return self.catalogue
-        self.reads.add("catalogue", "chapter", chapter)
+    def entries(self, chapter: str | None = None, *, area_type: str | None = None) -> pd.DataFrame:
+        """The catalogue entries of one chapter, or published for one type of area, or both (every
+        entry when neither is given)."""
         catalogue = self._load("catalogue")
-        return catalogue.loc[catalogue["chapter"] == chapter]
+        if chapter is not None:
+            self.reads.add("catalogue", "chapter", chapter)
+            catalogue = catalogue.loc[catalogue["chapter"] == chapter]
+        if area_type is not None:
+            if chapter is None:
+                self.reads.add("catalogue", "areas", area_type)
+            catalogue = catalogue.loc[[area_type in areas for areas in catalogue["areas"]]]
+        return self.catalogue if chapter is None and area_type is None else catalogue
 
     def flagged(self, column: str) -> pd.DataFrame:
         """The catalogue entries with a true flag (``funnel``, ``deprivation_breakdown``)."""

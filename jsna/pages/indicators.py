@@ -324,8 +324,7 @@ def summary_table(store: Store, code: str, *, chapter: str | None = None) -> cha
 # --------------------------------------------------------------------------------------------
 def indicator_list(store: Store, area_type: str, chapter: str | None = None) -> list[tuple[pd.Series, str]]:
     """(catalogue entry, sex) for every indicator published for this type of place, in catalogue order."""
-    catalogue = store.entries(chapter)
-    entries = [entry for _, entry in catalogue.iterrows() if area_type in entry["areas"]]
+    entries = [entry for _, entry in store.entries(chapter, area_type=area_type).iterrows()]
     return [(entry, sex) for entry in entries for sex in entry["sex"]]
 
 
