@@ -681,6 +681,13 @@ class Store:
         self.reads = Reads()
         _READS.append(self.reads)
 
+    def view(self) -> Store:
+        """Another reader of the same folder with its own record of reads, sharing the tables
+        already read (a brief rendered in a thread records what it reads, as a page does)."""
+        other = Store(self.folder)
+        other._tables = self._tables
+        return other
+
     def _load(self, name: str) -> pd.DataFrame:
         if name not in self._tables:
             self._tables[name] = read_table(self.folder, name)

@@ -34,7 +34,7 @@ from jsna.pages import indicators as views
 from jsna.pages import text
 from jsna.pages.escape import pandoc_attribute, pandoc_text
 from jsna.pages.html import MISSING, SUPPRESSED, decimals, label, window
-from jsna.store import Store
+from jsna.store import Store, StoreSlices
 from tests.conftest import write_store
 from tests.test_escaping import HOSTILE as HOSTILE_STRINGS
 from tests.test_views import (
@@ -166,7 +166,7 @@ def render(store: Path, cache: Path, code: str, tools: Tools | None = None) -> t
     tools = tools or Tools.find()
     cache.mkdir(parents=True, exist_ok=True)
     (cache / "reference.docx").write_bytes(reference_docx(tools, WORDS))
-    render_brief(BriefJob(code, code, "key", cache, ROOT, WORDS, tools), Store(store))
+    render_brief(BriefJob(code, code, "key", cache, ROOT, WORDS, tools), Store(store), StoreSlices(store))
     return cache / f"{code}.pdf", cache / f"{code}.docx"
 
 

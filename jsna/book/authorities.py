@@ -23,15 +23,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from jsna import store
-from jsna.book.build import (
-    STAGE,
-    Laps,
-    Prepared,
-    _stage,
-    _swap,
-    finish_book,
-    prepare_book,
-)
+from jsna.book.build import Laps, Prepared, atomically, finish_book, prepare_book
 from jsna.book.execute import execute_plans
 from jsna.book.executors import progress, run_jobs
 from jsna.book.plan import Plan
@@ -75,14 +67,7 @@ def find_authorities(folder: Path) -> list[Authority]:
 def build_authorities(run: Settings, folder: Path) -> dict:
     """Build every authority's book and the index of them, atomically; figures for the log."""
     authorities = find_authorities(folder)
-    staging = run.out / STAGE
-    _stage(run.out, staging)
-    try:
-        figures = _build_all(run, authorities, staging)
-    finally:
-        if not (staging / ".complete").exists():
-            shutil.rmtree(staging, ignore_errors=True)
-    _swap(staging, run.out)
+    figures = atomically(run.out, lambda staging: _build_all(run, authorities, staging))
     figures["html"] = str(run.html / "index.html")
     return figures
 

@@ -9,9 +9,10 @@ from one Markdown source (:func:`jsna.pages.brief.brief`), published with the si
   running header repeats the warning). Charts are drawn by vl-convert: SVG (vector) for the PDF,
   PNG for Word. When a ``quarto`` binary is on the PATH, its Pandoc and its Typst render instead
   (``quarto pandoc``, ``quarto typst``); nothing requires it.
-* **Cached as notebooks are.** A brief is kept in ``<out>/briefs/`` with its key: the package,
-  the templates, the tools, the book's words, the place and the store's digest. A rebuild
-  renders only the briefs whose key changed; an unchanged rebuild renders none.
+* **Cached as notebooks are.** A brief is kept in ``<out>/briefs/`` with its key (the package,
+  the templates, the tools, the book's words and the place) and what it read from the store
+  (:class:`jsna.store.Reads`). A rebuild renders only the briefs whose key or reads changed: a
+  change to one indicator renders only the briefs that show it; an unchanged rebuild none.
 * **Beside the notebooks.** :class:`BriefStage` renders in a pool of threads of its own while
   the build executes the notebooks (in their worker processes and kernels), and
   :meth:`BriefStage.publish` waits for it after Sphinx. Threads, not processes: a brief spends
@@ -50,7 +51,7 @@ from jsna.inputs.provenance import load_provenance
 from jsna.inputs.release import load_release
 from jsna.pages import brief as content
 from jsna.pages.charts import file_slug
-from jsna.store import Store, csv_cell, read_table, store_digest
+from jsna.store import Store, StoreSlices, csv_cell, read_table
 
 #: The brief's templates, under the project root: Pandoc's Typst template and its Lua filter.
 TEMPLATE, FILTER = "chapters/brief/brief.typ", "chapters/brief/brief.lua"
@@ -217,14 +218,16 @@ class BriefJob:
 THREADS_PER_CORE = 2
 
 
-def render_brief(job: BriefJob, store: Store) -> str:
+def render_brief(job: BriefJob, store: Store, slices: StoreSlices) -> str:
     """Render one brief: its source and charts, then the PDF and the Word file (the two Pandoc
-    runs side by side), each written into the cache atomically and the key last, so a brief
-    left half-made is rendered again. Returns the place's code."""
+    runs side by side), each written into the cache atomically and the key last (with what the
+    brief read from the store, as a page records it), so a brief left half-made is rendered
+    again and one whose reads did not change is reused. Returns the place's code."""
     import vl_convert
 
     cache, root = job.cache, job.root
     where = f"brief for {job.place_name} ({job.code})"
+    store = store.view()
     try:
         made = content.brief(store, job.code, job.words)
     except Exception as error:  # a view that cannot be drawn for this place: name the place
@@ -254,8 +257,20 @@ def render_brief(job: BriefJob, store: Store) -> str:
         write_if_changed(cache / f"{job.code}.md", made.markdown)
         write_if_changed(cache / content.brief_file(job.code, "pdf"), pdf)
         write_if_changed(cache / content.brief_file(job.code, "docx"), (folder / "brief.docx").read_bytes())
-    write_if_changed(cache / f"{job.code}.key", job.key)
+    reads = [list(read) for read in sorted(store.reads.items)]
+    write_if_changed(cache / f"{job.code}.key", json.dumps({"key": job.key, "reads": reads, "reads_key": slices.reads_digest(reads)}))
     return job.code
+
+
+def up_to_date(job: BriefJob, slices: StoreSlices) -> bool:
+    """Whether the cached brief was rendered from this key and read what the store now holds."""
+    try:
+        recorded = json.loads(_read(job.cache / f"{job.code}.key") or "")
+    except ValueError:
+        return False
+    if not isinstance(recorded, dict) or recorded.get("key") != job.key or "reads" not in recorded:
+        return False
+    return recorded.get("reads_key") == slices.reads_digest(recorded["reads"])
 
 
 # --------------------------------------------------------------------------------------------
@@ -289,16 +304,16 @@ class BriefStage:
         tools = Tools.find()
         words = brief_words(settings, plan, tables)
         write_if_changed(self.cache / "reference.docx", reference_docx(tools, words))
-        base = digest(code_digest(), template_digest(settings.root), store_digest(settings.store), tools.versions,
-                      json.dumps(asdict(words), default=str, sort_keys=True))  # fmt: skip
+        base = digest(code_digest(), template_digest(settings.root), tools.versions, json.dumps(asdict(words), default=str, sort_keys=True))
         jobs = [BriefJob(place.code, place.title, digest(base, place.code), self.cache, settings.root, words, tools) for place in self.places]
-        self.todo = [job for job in jobs if _read(self.cache / f"{job.code}.key") != job.key]
+        slices = StoreSlices(settings.store)
+        self.todo = [job for job in jobs if not up_to_date(job, slices)]
         self.pool: ThreadPoolExecutor | None = None
         self.futures: list[Future] = []
         if self.todo:
             store = Store(settings.store)
             self.pool = ThreadPoolExecutor(max_workers=min(THREADS_PER_CORE * max(1, settings.workers), len(self.todo)), thread_name_prefix="brief")
-            self.futures = [self.pool.submit(render_brief, job, store) for job in self.todo]
+            self.futures = [self.pool.submit(render_brief, job, store, slices) for job in self.todo]
 
     def __enter__(self) -> BriefStage:
         return self

@@ -149,16 +149,22 @@ def build(settings: Settings) -> dict:
     whatever fails (an input, the store, the disclosure audit, a notebook, Sphinx, the
     downloads), the last good store, site and downloads are left exactly as they were.
     """
-    staging = settings.out / STAGE
-    _stage(settings.out, staging)
-    staged = replace(settings, out=staging, kept_failures=settings.out / "failed")
+    figures = atomically(settings.out, lambda staging: _build(replace(settings, out=staging, kept_failures=settings.out / "failed")))
+    figures["html"] = str(settings.html / "index.html")
+    return figures
+
+
+def atomically(out: Path, work) -> dict:
+    """``work(staging)`` in a staging copy of ``out``, swapped in only if it completed (it touches
+    ``staging/.complete`` last); whatever fails, ``out`` is left as it was."""
+    staging = out / STAGE
+    _stage(out, staging)
     try:
-        figures = _build(staged)
+        figures = work(staging)
     finally:
         if not (staging / ".complete").exists():
             shutil.rmtree(staging, ignore_errors=True)
-    _swap(staging, settings.out)
-    figures["html"] = str(settings.html / "index.html")
+    _swap(staging, out)
     return figures
 
 
