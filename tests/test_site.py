@@ -68,6 +68,22 @@ def test_no_page_references_anything_outside_the_site(site: Path) -> None:
     assert (site / "html" / "_static" / "vendor" / "vega-embed.min.js").exists()
 
 
+def test_every_chart_on_the_site_is_valid_vega_lite(site: Path) -> None:
+    """The build writes chart specifications without validating them (for speed): every one the
+    smoke build published must hold to the Vega-Lite schema."""
+    from altair.utils.schemapi import validate_jsonschema
+    from altair.vegalite.v6.schema import load_schema
+
+    from jsna.book.pagediff import read_page, site_pages
+
+    schema, checked = load_schema(), 0
+    for name, path in site_pages(site / "html").items():
+        for chart, spec in read_page(path).charts.items():
+            validate_jsonschema(spec, schema)  # raises, naming the fault, if a chart is invalid
+            checked += 1
+    assert checked > 100
+
+
 def test_downloads_hold_the_store(site: Path) -> None:
     published = pd.read_csv(site / "html" / "downloads" / "indicators.csv", low_memory=False)
     store = pd.read_parquet(site / "store" / "indicators.parquet")
