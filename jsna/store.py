@@ -582,7 +582,8 @@ def describe() -> str:
 # --------------------------------------------------------------------------------------------
 class Reads:
     """What one page asked a :class:`Store` for, so that a rebuild re-executes a page only when
-    something it read changed (:func:`reads_digest`). Each read is ``(table, column, value)``:
+    something it read changed (:meth:`StoreSlices.reads_digest`). Each read is ``(table, column,
+    value)``:
 
     * ``(table, "", "")``: the whole table;
     * ``(table, column, value)``: the rows whose ``column`` equals ``value`` (one indicator's
@@ -591,7 +592,8 @@ class Reads:
     * ``(table, column, "")``: the set of values the column takes.
 
     Anything a page reads goes through a :class:`Store` method that records it, so the record is
-    complete by construction; reading a table whole is always allowed, and only costs reuse.
+    complete by construction; reading a table whole is always allowed, and only costs reuse. (No
+    page helper may cache what it read across pages: a second page would not record it.)
     """
 
     def __init__(self):
@@ -886,7 +888,7 @@ class Store:
 
     @cached_property
     def published_types(self) -> set[str]:
-        """The area types the indicator store has figures for (read from the store's area types)."""
+        """The area types the indicators table has figures for (a read of that column's values)."""
         self.reads.add("indicators", "area_type", None)
         return set(self._indicators["area_type"])
 

@@ -375,7 +375,7 @@ def _figure_sections(changes: Changes, fmt: Markdown) -> str:
         rows = [[r.table, str(r.added), str(r.removed), str(r.changed)] for r in tables.itertuples()]
         parts.append(fmt.heading(3, "Store tables that changed"))
         parts.append(fmt.table(["Table", "Rows added", "Rows removed", "Rows changed"], rows))
-    return "".join(parts)
+    return "\n".join(parts)
 
 
 def _page_sections(pages: list[PageChange], fmt: Markdown, drawn: dict) -> str:
@@ -400,8 +400,8 @@ def _page_sections(pages: list[PageChange], fmt: Markdown, drawn: dict) -> str:
             before, after = drawn.get((page.path, chart), (None, None))
             body.append(fmt.image(before, f"Before: {chart_title(old)}" if old else ""))
             body.append(fmt.image(after, f"After: {chart_title(new)}" if new else ""))
-        parts.append(fmt.details(f"{page.path}: {page.summary}", "".join(body)))
-    return "".join(parts)
+        parts.append(fmt.details(f"{page.path}: {page.summary}", "\n".join(b for b in body if b)))  # a blank line between blocks
+    return "\n".join(parts)
 
 
 def _source_sections(source: list[FileChange], fmt: Markdown) -> str:
@@ -419,7 +419,7 @@ def _source_sections(source: list[FileChange], fmt: Markdown) -> str:
             more = len(f.details) - len(f.details[: fmt.shown or None])
             items += [(d, 1) for d in f.details[: fmt.shown or None]] + ([(f"…and {more} more", 1)] if more > 0 else [])
         parts.append(fmt.bullets(items))
-    return "".join(parts)
+    return "\n".join(parts)
 
 
 def _level(item: str | tuple[str, int]) -> tuple[str, int]:
