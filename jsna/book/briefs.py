@@ -42,6 +42,7 @@ from xml.sax.saxutils import escape as xml_escape
 import pandas as pd
 
 from jsna.book.plan import Plan
+from jsna.book.publish import check_links
 from jsna.book.source import BookWords
 from jsna.config import Settings
 from jsna.errors import BuildError
@@ -398,14 +399,7 @@ BRIEF_LINK = re.compile(r'href="([^"]*' + re.escape(content.BRIEF_DOWNLOADS) + r
 def check_brief_links(html: Path) -> int:
     """Every link to a brief on every page of the site leads to its file (relative to the page);
     returns how many links there are."""
-    links = 0
-    for page in sorted(html.rglob("*.html")) if html.is_dir() else []:
-        for href in BRIEF_LINK.findall(page.read_text(encoding="utf-8")):
-            links += 1
-            target = (page.parent / href).resolve()
-            if not target.is_file() or html.resolve() not in target.parents:
-                raise BuildError(f"{page.relative_to(html)} links to {href}, which the site does not have: build the briefs (make briefs)")
-    return links
+    return check_links(html, BRIEF_LINK, ": build the briefs (make briefs)")
 
 
 def build_briefs(settings: Settings, plan: Plan) -> dict:

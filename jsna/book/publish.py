@@ -160,15 +160,21 @@ def publish_chart_downloads(settings: Settings, release: Release) -> int:
 
 
 def check_chart_links(html: Path) -> int:
-    """Every link to a chart's CSV on every page of the site leads to its file (relative to the
-    page, so it works on a server and from the file system); returns how many links there are."""
+    """Every link to a chart's CSV on every page of the site leads to its file; how many there are."""
+    return check_links(html, CHART_LINK)
+
+
+def check_links(html: Path, pattern: re.Pattern, advice: str = "") -> int:
+    """Every link ``pattern`` finds on every page of the site leads to a file of the site (relative
+    to the page, so it works on a server and from the file system); returns how many links there
+    are. ``advice`` ends the error."""
     links = 0
-    for page in sorted(html.rglob("*.html")):
-        for href in CHART_LINK.findall(page.read_text(encoding="utf-8")):
+    for page in sorted(html.rglob("*.html")) if html.is_dir() else []:
+        for href in pattern.findall(page.read_text(encoding="utf-8")):
             links += 1
             target = (page.parent / href).resolve()
             if not target.is_file() or html.resolve() not in target.parents:
-                raise BuildError(f"{page.relative_to(html)} links to {href}, which the site does not have")
+                raise BuildError(f"{page.relative_to(html)} links to {href}, which the site does not have{advice}")
     return links
 
 

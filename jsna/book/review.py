@@ -33,7 +33,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from jsna.book.changes import KINDS, Changes, compare_stores
+from jsna.book.changes import KINDS, Changes, _many, compare_stores
 from jsna.book.pagediff import PageChange, chart_rows, chart_title, compare_sites
 from jsna.book.sourcediff import GROUPS, FileChange, GitError, git, source_changes
 from jsna.errors import BuildError
@@ -430,5 +430,3 @@ def _cell(value) -> str:
     return "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
 
 
-def _many(n: int, word: str) -> str:
-    return f"{n:,} {word}{'' if n == 1 else 's'}"
