@@ -4,12 +4,14 @@ change to the store re-executes only the pages that read what changed."""
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from jsna.book.execute import execute_plan
+from jsna.book.executors import run_jobs
 from jsna.book.plan import Job, Plan
 from jsna.config import Executor, Settings
 from jsna.errors import BuildError
@@ -198,6 +200,33 @@ def test_a_notebook_failing_on_a_dask_worker_reports_as_it_does_locally(project:
         messages.append(str(caught.value))
     assert messages[0] == messages[1]
     assert "Place Z (Z)" in messages[1] and "cell 3" in messages[1] and "no such indicator for Z" in messages[1]
+
+
+HELD = threading.Lock()  # held by a thread of the test's process while a pool starts
+
+
+def can_take_the_lock() -> bool:
+    return HELD.acquire(timeout=2)
+
+
+def test_a_worker_starts_clean_while_the_build_has_threads_holding_locks() -> None:
+    """The build renders briefs on threads while the notebooks' pool starts: a worker forked from
+    it would inherit the locks those threads hold and could wait on them forever."""
+    taken, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with HELD:
+            taken.set()
+            release.wait()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    taken.wait()
+    try:
+        assert run_jobs(Executor(), 2, can_take_the_lock, [(), ()]) == [True, True]
+    finally:
+        release.set()
+        holder.join()
 
 
 def test_executor_choices_are_checked() -> None:

@@ -14,11 +14,12 @@ from __future__ import annotations
 import sys
 import warnings
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, wait
 from contextlib import contextmanager
 
 from jsna.config import Executor
 from jsna.errors import BuildError
+from jsna.processes import process_pool
 
 
 def run_jobs(executor: Executor, workers: int, function: Callable, calls: list[tuple], *, done: Callable[[object], None] | None = None) -> list:
@@ -46,7 +47,7 @@ def run_jobs(executor: Executor, workers: int, function: Callable, calls: list[t
 @contextmanager
 def _pool(executor: Executor, workers: int) -> Iterator:
     if executor.kind == "local":
-        with ProcessPoolExecutor(max_workers=max(1, workers)) as pool:
+        with process_pool(workers) as pool:
             yield pool
         return
     client = _dask_client(executor.scheduler, workers)

@@ -302,14 +302,15 @@ def audit(cells: Cells, policy: Policy, *, targets: np.ndarray | None = None, ho
 def _run_groups(jobs: list[tuple]) -> list[tuple[list[tuple], dict[int, list[int]]]]:
     """Audit the groups, the larger ones in a second process when there is more than a little work."""
     import os
-    from concurrent.futures import ProcessPoolExecutor
+
+    from jsna.processes import process_pool
 
     work = sum(len(job[5]) for job in jobs)
     workers = min(os.cpu_count() or 1, 2, len(jobs))
     if workers < 2 or work < 200:
         return [_audit_group(*job) for job in jobs]
     order = sorted(range(len(jobs)), key=lambda i: -len(jobs[i][5]))
-    with ProcessPoolExecutor(workers) as pool:
+    with process_pool(workers) as pool:
         done = dict(zip(order, pool.map(_audit_group_job, [jobs[i] for i in order])))
     return [done[i] for i in range(len(jobs))]
 
