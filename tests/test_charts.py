@@ -79,6 +79,15 @@ def test_the_embedded_spec_is_lean_the_alt_text_once_and_numbers_to_six_digits()
     assert figure.chart.to_dict()["description"] == "Two points, the first at 8.2."
 
 
+def test_the_embedded_spec_leaves_out_columns_nothing_in_it_names() -> None:
+    data = pd.DataFrame({"x": [1.0, 2.0], "y": [3.0, 4.0], "unused_note": ["a", "b"], "flag": [True, False], "x_label": ["p", "q"]})
+    chart = alt.Chart(data).mark_point().encode(x="x:Q", y="y:Q").transform_filter("datum.flag")
+    figure = charts.show(chart, alt_text="Two points.", table=data, name="points")
+    [spec] = embedded_specs(figure._repr_html_())
+    assert [sorted(row) for rows in spec["datasets"].values() for row in rows] == [["flag", "x", "y"]] * 2
+    assert "unused_note" in figure.csv() and "unused_note" in figure._repr_html_()  # the data table and the CSV keep it
+
+
 def test_figure_csv_carries_its_context_on_every_row() -> None:
     entry = pd.Series({"indicator_id": "smoking", "title": "Smoking prevalence (%)", "unit": "%", "source": "A survey"})
     table = pd.DataFrame({"Period": ["2021", "2022"], "Value": [14.2, 13.9]})

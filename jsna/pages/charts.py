@@ -110,8 +110,11 @@ SPEC_DIGITS = 6
 def lean_spec(spec: dict) -> dict:
     """``spec`` as a page embeds it: without its ``description`` (the alt text, which the page
     gives the chart's ``<div>`` as its name and shows as the caption: a third copy in the
-    specification is read by no one, as the drawn SVG is hidden from assistive technology) and
-    with every number in its data to :data:`SPEC_DIGITS` significant digits."""
+    specification is read by no one, as the drawn SVG is hidden from assistive technology), with
+    every number in its data to :data:`SPEC_DIGITS` significant digits, and without the columns
+    of its data that nothing in it names (a chart is often drawn from a wider table; the data
+    table and the CSV keep every column). A column is kept when its name appears anywhere else in
+    the specification as a word (a field, a tooltip, ``datum.name`` in an expression)."""
 
     def rounded(value):
         if isinstance(value, float) and np.isfinite(value):
@@ -120,8 +123,24 @@ def lean_spec(spec: dict) -> dict:
 
     out = {key: value for key, value in spec.items() if key != "description"}
     if "datasets" in out:
-        out["datasets"] = {name: [{k: rounded(v) for k, v in row.items()} if isinstance(row, dict) else row for row in rows] for name, rows in out["datasets"].items()}
+        named = _named_words(json.dumps({key: value for key, value in out.items() if key != "datasets"}))
+        out["datasets"] = {
+            name: [{k: rounded(v) for k, v in row.items() if named(k)} if isinstance(row, dict) else row for row in rows]
+            for name, rows in out["datasets"].items()
+        }
     return out
+
+
+def _named_words(text: str):
+    """A test of whether a column name appears in ``text`` as a whole word (cached per name)."""
+    cache: dict[str, bool] = {}
+
+    def named(column: str) -> bool:
+        if column not in cache:
+            cache[column] = re.search(r"(?<![\w])" + re.escape(column) + r"(?![\w])", text) is not None
+        return cache[column]
+
+    return named
 
 
 def _renderer(spec: dict, **kwargs) -> dict:
