@@ -199,6 +199,26 @@ def test_a_series_missing_a_quintile_gets_no_slope_index_and_says_why(tables) ->
     assert np.isnan(row["sii"]) and row["statistic"] == "Not calculated: a value is needed for all 5 quantiles"
 
 
+@pytest.mark.slow
+def test_a_place_without_a_slope_index_says_why_instead_of_failing_its_page(inputs, catalogue, tables, tmp_path: Path) -> None:
+    """A small authority (a few neighbourhoods) has no slope index of life expectancy: its
+    inequalities page says so, and why, where the chart would be."""
+    gaps = tables["inequality_gaps"]
+    mine = (gaps["indicator_id"] == "life_expectancy_birth_sii") & (gaps["area_code"] == BOROUGH)
+    reason = "Not calculated: a value is needed for all 10 quantiles"
+    no_sii = gaps.assign(statistic=gaps["statistic"].where(~mine, reason), sii=gaps["sii"].where(~mine))
+    store = Store(write_store(tmp_path / "a", {**tables, "inequality_gaps": no_sii, "geography": inputs.geography,
+                                                **catalogue_table(catalogue, default_policy())}))  # fmt: skip
+    said = iv.life_expectancy_by_deprivation_figure(store, BOROUGH, "life_expectancy_birth")
+    assert isinstance(said, iv.charts.Html)
+    assert "not shown for Dudley: no slope index of inequality could be calculated" in said
+    assert "a value is needed for all 10 quantiles" in said and "Not calculated:" not in said
+    assert isinstance(iv.life_expectancy_by_deprivation_figure(store, BOROUGH, "life_expectancy_65"), iv.charts.Figure)
+    none = Store(write_store(tmp_path / "b", {**tables, "inequality_gaps": gaps.loc[~mine], "geography": inputs.geography,
+                                               **catalogue_table(catalogue, default_policy())}))  # fmt: skip
+    assert "could not be grouped into deciles" in iv.life_expectancy_by_deprivation_figure(none, BOROUGH, "life_expectancy_birth")
+
+
 # --------------------------------------------------------------------------------------------
 # The decomposition of the gap
 # --------------------------------------------------------------------------------------------

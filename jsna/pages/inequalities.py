@@ -144,9 +144,11 @@ def ward_life_expectancy_tables(store: Store, code: str) -> list[charts.Html]:
 
 
 
-def life_expectancy_by_deprivation_figure(store: Store, code: str, indicator_id: str) -> charts.Figure:
+def life_expectancy_by_deprivation_figure(store: Store, code: str, indicator_id: str) -> charts.Figure | charts.Html:
     """Life expectancy of men and women in each local deprivation decile (the borough) or quintile
-    (a township), with 95% limits and the slope-index line."""
+    (a township), with 95% limits and the slope-index line; where no slope index could be
+    calculated for either sex (a place with too few neighbourhoods, or a quantile without a
+    value), a paragraph that says so and why."""
     category_type = DECILE if store.is_authority(code) else QUINTILE
     source = LE_SII[indicator_id] if category_type == DECILE else indicator_id
     entry = store.entry(indicator_id)
@@ -160,7 +162,7 @@ def life_expectancy_by_deprivation_figure(store: Store, code: str, indicator_id:
         lines.append(fitted_line(rows, gap).assign(series=SERIES_NAME[sex]))
         gaps.append(gap)
     if not frames:
-        raise KeyError(f"no life expectancy by deprivation for {code!r}")
+        return charts.Html(f"<p>{html_text(not_calculated(store, source, code, category_type, entry['title']))}</p>")
     n = int(gaps[0]["quantiles"])
     data, fitted = pd.concat(frames, ignore_index=True), pd.concat(lines, ignore_index=True)
     name, period, part = store.name(code), gaps[0]["period"], text.QUANTILE_PART[n]
@@ -184,6 +186,21 @@ def life_expectancy_by_deprivation_figure(store: Store, code: str, indicator_id:
         f"{part}s of {name} in {period}, most deprived on the left, with 95% confidence intervals and a dashed slope-index line. {title} {subtitle}"
     )
     return charts.show(chart, alt_text=alt_text, table=table, name=f"le-deprivation-{indicator_id}-{code}")
+
+
+def not_calculated(store: Store, indicator_id: str, code: str, category_type: str, title: str) -> str:
+    """Why a place has no slope index of ``indicator_id``, in words: the inequality step's reason
+    for its latest period, or (no row at all) that its neighbourhoods could not be grouped."""
+    gaps = store.rows_of("inequality_gaps", indicator_id)
+    rows = gaps.loc[(gaps["area_code"] == code) & (gaps["category_type"] == category_type)].sort_values("period_end")
+    kind = category_type.split()[-1]
+    if rows.empty:
+        why = f"its neighbourhoods could not be grouped into {kind}s with a value in each"
+    else:
+        last = rows.iloc[-1]
+        why = f"{last['period']}: {str(last['statistic']).removeprefix('Not calculated: ')}"
+    return (f"{text.subject(title)} by local deprivation {kind} is not shown for {store.name(code)}: no slope index of "
+            f"inequality could be calculated ({why}).")
 
 
 def sii_trend_figures(store: Store, code: str) -> list[charts.Figure]:
