@@ -207,15 +207,18 @@ def test_a_place_without_a_slope_index_says_why_instead_of_failing_its_page(inpu
     mine = (gaps["indicator_id"] == "life_expectancy_birth_sii") & (gaps["area_code"] == BOROUGH)
     reason = "Not calculated: a value is needed for all 10 quantiles"
     no_sii = gaps.assign(statistic=gaps["statistic"].where(~mine, reason), sii=gaps["sii"].where(~mine))
-    store = Store(write_store(tmp_path / "a", {**tables, "inequality_gaps": no_sii, "geography": inputs.geography,
-                                                **catalogue_table(catalogue, default_policy())}))  # fmt: skip
+
+    def store_with(folder: str, inequality_gaps: pd.DataFrame) -> Store:
+        return Store(write_store(tmp_path / folder, {**tables, "inequality_gaps": inequality_gaps, "geography": inputs.geography,
+                                                     **catalogue_table(catalogue, default_policy())}))  # fmt: skip
+
+    store = store_with("a", no_sii)
     said = iv.life_expectancy_by_deprivation_figure(store, BOROUGH, "life_expectancy_birth")
     assert isinstance(said, iv.charts.Html)
     assert "not shown for Dudley: no slope index of inequality could be calculated" in said
     assert "a value is needed for all 10 quantiles" in said and "Not calculated:" not in said
     assert isinstance(iv.life_expectancy_by_deprivation_figure(store, BOROUGH, "life_expectancy_65"), iv.charts.Figure)
-    none = Store(write_store(tmp_path / "b", {**tables, "inequality_gaps": gaps.loc[~mine], "geography": inputs.geography,
-                                               **catalogue_table(catalogue, default_policy())}))  # fmt: skip
+    none = store_with("b", gaps.loc[~mine])
     assert "could not be grouped into deciles" in iv.life_expectancy_by_deprivation_figure(none, BOROUGH, "life_expectancy_birth")
 
 

@@ -123,24 +123,14 @@ def lean_spec(spec: dict) -> dict:
 
     out = {key: value for key, value in spec.items() if key != "description"}
     if "datasets" in out:
-        named = _named_words(json.dumps({key: value for key, value in out.items() if key != "datasets"}))
+        rest = json.dumps({key: value for key, value in out.items() if key != "datasets"})
+        columns = {k for rows in out["datasets"].values() for row in rows if isinstance(row, dict) for k in row}
+        named = {c for c in columns if re.search(r"(?<![\w])" + re.escape(c) + r"(?![\w])", rest)}
         out["datasets"] = {
-            name: [{k: rounded(v) for k, v in row.items() if named(k)} if isinstance(row, dict) else row for row in rows]
+            name: [{k: rounded(v) for k, v in row.items() if k in named} if isinstance(row, dict) else row for row in rows]
             for name, rows in out["datasets"].items()
         }
     return out
-
-
-def _named_words(text: str):
-    """A test of whether a column name appears in ``text`` as a whole word (cached per name)."""
-    cache: dict[str, bool] = {}
-
-    def named(column: str) -> bool:
-        if column not in cache:
-            cache[column] = re.search(r"(?<![\w])" + re.escape(column) + r"(?![\w])", text) is not None
-        return cache[column]
-
-    return named
 
 
 def _renderer(spec: dict, **kwargs) -> dict:
