@@ -13,6 +13,7 @@ import pytest
 from jsna.book.execute import execute_plan
 from jsna.book.executors import run_jobs
 from jsna.book.plan import Job, Plan
+from jsna.book.publish import remove_unlisted_pages, toc_documents
 from jsna.config import Executor, Settings
 from jsna.errors import BuildError
 from jsna.inputs.places import AreaTypes
@@ -147,6 +148,25 @@ def test_failing_notebook_names_place_chapter_and_cell(project: Settings) -> Non
     assert (project.out / "failed" / bad.output).exists()  # kept for inspection
 
 
+#: A figure whose HTML fails with NotImplementedError (pandas raises it for arithmetic an Arrow
+#: column lacks): IPython takes that to mean "no such format", shows "<__main__.Broken at 0x...>"
+#: instead and reports nothing.
+UNSHOWN = TEMPLATE.replace(
+    'print(place_code, Store(store).entry("x")["title"])',
+    "class Broken:\n    def _repr_mimebundle_(self, include=None, exclude=None):\n        raise NotImplementedError('mod')\ndisplay(Broken())",
+)
+
+
+def test_a_figure_whose_html_fails_fails_the_build_rather_than_showing_its_repr(project: Settings) -> None:
+    (project.root / "chapters" / "unshown.md").write_text(UNSHOWN)
+    bad = job("Z", template="chapters/unshown.md")
+    with pytest.raises(BuildError) as caught:
+        execute_plan(project, plan_of(bad))
+    message = str(caught.value)
+    assert "Place Z (Z)" in message and "cell 3 of chapters/unshown.md" in message and "<__main__.Broken at 0x" in message
+    assert not (project.book / bad.output).exists() and (project.out / "failed" / bad.output).exists()
+
+
 LEAK = TEMPLATE.replace(
     'print(place_code, Store(store).entry("x")["title"])',
     'try:\n    print("leaked", leaked_from_last_notebook)\nexcept NameError:\n    print("clean")\nleaked_from_last_notebook = place_code',
@@ -170,6 +190,23 @@ def test_stale_notebooks_are_removed(project: Settings) -> None:
     execute_plan(project, plan_of(a))
     assert not (project.book / b.output).exists()
     assert (project.book / a.output).exists()
+
+
+def test_pages_of_a_removed_place_leave_the_site(tmp_path: Path) -> None:
+    """Sphinx keeps an earlier build's page of a place the plan no longer has; the build removes it."""
+    book, html = tmp_path / "book", tmp_path / "html"
+    book.mkdir()
+    (book / "_toc.yml").write_text("root: index\nparts:\n- chapters:\n  - file: ward/ash/index\n    sections:\n    - file: ward/ash/profile.ipynb\n")
+    pages = ["index.html", "search.html", "ward/ash/index.html", "ward/ash/profile.html", "ward/gone/index.html",
+             "ward/gone/profile.html", "ward/ash/old_chapter.html", "ward/old/index.html", "_static/webpack-macros.html"]  # fmt: skip
+    for page in pages:
+        (html / page).parent.mkdir(parents=True, exist_ok=True)
+        (html / page).write_text("<p>page</p>")
+    (html / "ward" / "gone" / "brief.pdf").write_text("")  # a folder with other files stays, without its pages
+    removed = remove_unlisted_pages(html, toc_documents(book))
+    assert removed == ["ward/ash/old_chapter.html", "ward/gone/index.html", "ward/gone/profile.html", "ward/old/index.html"]
+    assert not (html / "ward" / "old").exists() and (html / "ward" / "gone" / "brief.pdf").exists()
+    assert sorted(p.relative_to(html).as_posix() for p in html.rglob("*.html")) == sorted(set(pages) - set(removed))
 
 
 # The Dask executor: the same jobs on a LocalCluster give the same notebooks and the same errors.

@@ -33,7 +33,9 @@ from jsna.book.publish import (
     check_downloads,
     disclosure_line,
     publish_downloads,
+    remove_unlisted_pages,
     run_sphinx,
+    toc_documents,
 )
 from jsna.book.source import stage_book
 from jsna.compute.methods import METHODS
@@ -281,6 +283,7 @@ def finish_book(settings: Settings, prepared: Prepared, laps: Laps | None = None
     if keys.recorded("site", key) is not None and (settings.html / "index.html").is_file():
         return
     run_sphinx(settings)  # writes the book's conf.py: the key is of the book as Sphinx left it
+    remove_unlisted_pages(settings.html, toc_documents(settings.book))
     laps.lap("sphinx")
     publish_downloads(settings, prepared.tables)
     keys.record("site", keys.key(tree_digest(settings.book)))

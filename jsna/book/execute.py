@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 from jsna.book.executors import progress, run_jobs
@@ -140,7 +141,17 @@ def execute_job(job: Job, root: str, book: str, failed: str, key: str, store: st
     finally:
         if kernel.is_alive():
             reset_kernel(kernel)
-    finish_notebook(tmp, _slices(Path(book) / store))
+    unshown = finish_notebook(tmp, _slices(Path(book) / store))
+    if unshown:
+        kept = Path(failed) / job.output
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(tmp, kept)
+        index, text = unshown[0]
+        raise BuildError(
+            f"notebook failed: place {job.place_name} ({job.place}), chapter {job.chapter!r}, "
+            f"cell {index + (0 if job.parameters else 1)} of {job.template}: it shows {text!r} where a figure or table "
+            f"belongs (making its HTML failed; run the cell in the kept notebook to see why)\nThe failed notebook is kept at {kept}"
+        )
     os.replace(tmp, output)
     return job.output
 
@@ -156,10 +167,16 @@ def _slices(folder: Path) -> StoreSlices:
     return _SLICES[folder]
 
 
-def finish_notebook(path: Path, slices: StoreSlices) -> None:
+#: An object shown by its default repr: what IPython falls back to when the object's HTML
+#: (``_repr_mimebundle_``, ``_repr_html_``) raised, an error it does not report as one.
+OBJECT_REPR = re.compile(r"<[\w.]+(?: object)? at 0x[0-9a-f]+>")
+
+
+def finish_notebook(path: Path, slices: StoreSlices) -> list[tuple[int, str]]:
     """Record what the page read (and its digest) in the notebook's metadata, drop the cell that
     reported it, and hide papermill's injected parameters cell (readers do not need it;
-    reviewers see it in the notebook)."""
+    reviewers see it in the notebook). Returns the cells (index, text) that show an object's
+    default repr instead of its page (:data:`OBJECT_REPR`), which the build refuses."""
     import nbformat
 
     notebook = nbformat.read(path, as_version=4)
@@ -172,6 +189,8 @@ def finish_notebook(path: Path, slices: StoreSlices) -> None:
         if "injected-parameters" in tags and "remove-cell" not in tags:
             tags.append("remove-cell")
     nbformat.write(notebook, path)
+    return [(index, found.group(0)) for index, cell in enumerate(notebook.cells) for output in cell.get("outputs", [])
+            if "text/html" not in output.get("data", {}) and (found := OBJECT_REPR.search(output.get("data", {}).get("text/plain", "")))]  # fmt: skip
 
 
 def execute_plan(settings: Settings, plan: Plan) -> dict[str, int]:

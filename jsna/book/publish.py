@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import yaml
 
 from jsna import store
 from jsna.compute import disclosure
@@ -232,3 +233,45 @@ def disclosure_line(tables: dict[str, pd.DataFrame], found: disclosure.Audit, po
 
 def _text(value) -> str:
     return "" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
+
+
+#: Pages Sphinx writes that no source document has.
+SPHINX_PAGES = {"search.html", "genindex.html", "py-modindex.html"}
+
+
+def toc_documents(book: Path) -> set[str]:
+    """The documents the book's ``_toc.yml`` lists ("borough/dudley/live_well"): the pages the
+    site has (Jupyter Book builds only those)."""
+    found: set[str] = set()
+
+    def walk(node) -> None:
+        if isinstance(node, dict):
+            for key in ("root", "file"):
+                if isinstance(node.get(key), str):
+                    found.add(str(Path(node[key]).with_suffix("")))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(yaml.safe_load((book / "_toc.yml").read_text(encoding="utf-8")))
+    return found
+
+
+def remove_unlisted_pages(html: Path, documents: set[str]) -> list[str]:
+    """Delete every page of the site that no document of this build made: Sphinx leaves a page
+    of a removed place (or chapter) from an earlier build in place, where a reader could still
+    reach and cite it. Returns the pages removed."""
+    wanted = {f"{doc}.html" for doc in documents} | SPHINX_PAGES
+    removed = []
+    for path in sorted(html.rglob("*.html")):
+        relative = path.relative_to(html).as_posix()
+        if relative.split("/")[0].startswith("_") or relative in wanted:
+            continue
+        path.unlink()
+        removed.append(relative)
+    for folder in sorted({p.parent for p in map(html.joinpath, removed)}, key=lambda p: -len(p.parts)):
+        if folder != html and not any(folder.iterdir()):
+            folder.rmdir()
+    return removed
