@@ -269,6 +269,16 @@ def township_folder() -> str:
 RENDERED_CHARTS = "[...document.querySelectorAll('.jsna-chart')].filter(c => c.querySelector('svg')).length"
 
 
+#: A chart's name as assistive technology reads it: its aria-label, or the text of the caption its
+#: aria-labelledby names (a figure's chart is named by its visible caption).
+CHART_NAME = "c => c.getAttribute('aria-label') || (document.getElementById(c.getAttribute('aria-labelledby')) || {}).textContent || ''"
+
+
+def chart_name(locator) -> str:
+    """The accessible name of one chart (a Playwright locator of a ``.jsna-chart``)."""
+    return locator.evaluate(CHART_NAME)
+
+
 def wait_for_charts(page, expected: int) -> int:
     """Wait until ``expected`` charts on the page are drawn as SVG; return how many are."""
     page.wait_for_function(f"{RENDERED_CHARTS} >= {expected}", timeout=60_000)

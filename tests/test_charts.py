@@ -26,14 +26,9 @@ def layers(chart: alt.TopLevelMixin) -> list[dict]:
     return chart.to_dict()["layer"]
 
 
-def embedded_specs(page: str) -> list[dict]:
-    """The specifications a page's ``vegaEmbed(id, spec, options)`` calls embed."""
-    decoder, specs = json.JSONDecoder(), []
-    for call in re.finditer(r"vegaEmbed\(", page):
-        rest = page[call.end() :]
-        _, end = decoder.raw_decode(rest)
-        specs.append(decoder.raw_decode(rest[end:].lstrip(", "))[0])
-    return specs
+def records(spec: dict) -> list[dict]:
+    """Every record of a specification as a page embeds it."""
+    return [row for rows in charts.embedded_records(spec).values() for row in rows]
 
 
 def test_show_needs_alt_text_and_a_table() -> None:
@@ -50,7 +45,8 @@ def test_figure_block_has_chart_alt_text_table_and_one_csv_link_and_no_cdn() -> 
     table = compared().rename(columns={"area_name": "Area"})
     figure = charts.show(chart, alt_text="Three wards ranked.", table=table, name="wards", note="[c] a note")
     page = figure._repr_html_()
-    assert 'role="img" tabindex="0" aria-label="Three wards ranked."' in page and "vegaEmbed(" in page and "jsnaDescribed" in page
+    [caption] = re.findall(r'<figcaption id="([^"]+)" class="jsna-alt">Three wards ranked.</figcaption>', page)
+    assert f'role="img" tabindex="0" aria-labelledby="{caption}"' in page and page.count("jsnaChart(") == 1
     assert "<table" in page and "<td>Ash</td>" in page and "[c] a note" in page
     # One link to the chart's CSV file, beside the chapter pages' folders; no copy of the data in it.
     links = re.findall(r'<a class="jsna-download" href="([^"]+)"', page)
@@ -61,10 +57,8 @@ def test_figure_block_has_chart_alt_text_table_and_one_csv_link_and_no_cdn() -> 
     # The notebook keeps the CSV as output metadata, which no page shows.
     data, metadata = figure._repr_mimebundle_()
     assert data == {"text/html": page} and metadata == {charts.CHART_CSV: {"file": figure.file_name, "csv": csv}}
-    # Nothing is fetched from elsewhere: no script source, data embedded rather than loaded by URL
-    # (the "$schema" address is an identifier vega-embed does not fetch).
-    assert "<script src" not in page and '"url":' not in page
-    assert "http" not in page.replace('"$schema":"https://vega.github.io/schema/', "")
+    # Nothing is fetched from elsewhere: no script source, data embedded rather than loaded by URL.
+    assert "<script src" not in page and '"url":' not in page and "http" not in page
     assert page == charts.show(chart, alt_text="Three wards ranked.", table=table, name="wards", note="[c] a note")._repr_html_()
 
 
@@ -73,9 +67,9 @@ def test_the_embedded_spec_is_lean_the_alt_text_once_and_numbers_to_six_digits()
     chart = alt.Chart(data).mark_point().encode(x="x:Q", y="y:Q")
     figure = charts.show(chart, alt_text="Two points, the first at 8.2.", table=data, name="points")
     page = figure._repr_html_()
-    [spec] = embedded_specs(page)
-    assert "description" not in spec and page.count("Two points, the first at 8.2.") == 2  # aria-label and caption
-    assert [row["y"] for rows in spec["datasets"].values() for row in rows] == [8.20498, 1e-9]
+    [spec] = charts.embedded_specs(page)
+    assert "description" not in spec and page.count("Two points, the first at 8.2.") == 1  # the caption, which names the chart
+    assert [row["y"] for row in records(spec)] == [8.20498, 1e-9]
     assert figure.chart.to_dict()["description"] == "Two points, the first at 8.2."
 
 
@@ -83,8 +77,8 @@ def test_the_embedded_spec_leaves_out_columns_nothing_in_it_names() -> None:
     data = pd.DataFrame({"x": [1.0, 2.0], "y": [3.0, 4.0], "unused_note": ["a", "b"], "flag": [True, False], "x_label": ["p", "q"]})
     chart = alt.Chart(data).mark_point().encode(x="x:Q", y="y:Q").transform_filter("datum.flag")
     figure = charts.show(chart, alt_text="Two points.", table=data, name="points")
-    [spec] = embedded_specs(figure._repr_html_())
-    assert [sorted(row) for rows in spec["datasets"].values() for row in rows] == [["flag", "x", "y"]] * 2
+    [spec] = charts.embedded_specs(figure._repr_html_())
+    assert [sorted(row) for row in records(spec)] == [["flag", "x", "y"]] * 2
     assert "unused_note" in figure.csv() and "unused_note" in figure._repr_html_()  # the data table and the CSV keep it
 
 
@@ -346,3 +340,11 @@ def test_interval_layers_leave_out_rows_without_limits_and_empty_layers_are_not_
     spine = pd.DataFrame({"indicator": ["A"], "position": [0.3], "range_from": [None], "range_to": [None], "value_text": ["1"],
                           "range_text": ["[x]"], "comparison": ["Worse"]})  # fmt: skip
     assert_no_infinite_extent(charts.spine(spine, title="t", subtitle="s", rows=["A"], range_title="r"))
+
+
+def test_a_data_table_shows_whole_counts_without_a_decimal_point_whatever_their_dtype() -> None:
+    table = pd.DataFrame({"Count": pd.array([428.0, None], dtype="double[pyarrow]"), "Value": [1.5, 2.0], "Rate": [3.0, None]})
+    html = charts.whole_numbers(table).to_html(index=False, na_rep="[x]")
+    cells = re.findall(r"<td>([^<]*)</td>", html)
+    assert cells == ["428", "1.5", "3", "[x]", "2.0", "[x]"]
+    assert table["Count"].dtype == "double[pyarrow]"  # the caller's table is not changed

@@ -271,7 +271,7 @@ def test_each_chart_has_one_link_to_its_csv_file_and_its_data_twice_at_most(site
     assert len(figures) >= 10 and "data:text/csv" not in page
     for block in figures:
         # The data: once in the specification, once in the table, and a link to the file.
-        assert block.count("vegaEmbed(") == 1 and block.count("<table") == 1
+        assert block.count("jsnaChart(") == 1 and block.count("<table") == 1
         [href] = re.findall(r'<a class="jsna-download" href="([^"]+)"', block)
         assert href.startswith("../../downloads/charts/")
         rows = read_csv((page_path.parent / href).read_text())

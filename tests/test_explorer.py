@@ -8,7 +8,6 @@ is restored from its address.
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -18,6 +17,7 @@ import pytest
 
 from jsna.book.explore import FOLDER, explorer_files, write_explorer
 from jsna.config import Settings
+from jsna.pages import charts
 from jsna.pages.charts import SPEC_DIGITS
 from jsna.pages.indicators import window
 from jsna.store import Store
@@ -224,13 +224,12 @@ def test_the_chapters_charts_show_the_explorers_numbers(site: Path, explore: Pat
         for name, value in zip(rows["area_name"], rows["value"]):
             if pd.notna(value):
                 values.setdefault(name, set()).add(value)
-    decoder, compared = json.JSONDecoder(), 0
+    compared = 0
     pages = sorted((site / "html" / "borough").rglob("*.html")) + sorted((site / "html" / township_folder()).glob("*.html"))
     for page in pages:
         text = page.read_text()
-        for call in re.finditer(r'vegaEmbed\("#[^"]+", ', text):
-            spec, _ = decoder.raw_decode(text, call.end())
-            for rows in spec.get("datasets", {}).values():
+        for spec in charts.embedded_specs(text):
+            for rows in charts.embedded_records(spec).values():
                 if not rows or not isinstance(rows[0], dict) or not {"area_name", "value", "lower_95_0"} <= set(rows[0]):
                     continue
                 if len({r["area_name"] for r in rows}) < 3 or not all(r["area_name"] in values for r in rows):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import township_folder, wait_for_charts
+from tests.conftest import chart_name, township_folder, wait_for_charts
 
 pytestmark = pytest.mark.smoke
 
@@ -63,7 +63,7 @@ def test_every_chart_renders_as_svg_with_no_errors(site: Path, server: str, brow
         chart = charts.nth(i)
         assert chart.locator("svg").count() == 1, f"chart {i} did not render"
         assert chart.locator("svg path").count() > 20, f"chart {i} has too few marks"
-        assert chart.get_attribute("aria-label").startswith("XmR control chart of PI ")
+        assert chart_name(chart).startswith("XmR control chart of PI ")
     assert not errors, errors
     outside = [url for url in requests if not url.startswith(server) and not url.startswith("data:")]
     assert not outside, f"requests left the site: {outside}"

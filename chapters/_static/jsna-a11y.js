@@ -6,12 +6,14 @@
    The chart libraries (vega, vega-lite and vega-embed, vendored under _static/vendor/: 0.8 MB)
    load only on a page that draws a chart: until they have, vegaEmbed is this stand-in, which
    loads them on its first call and then hands every call to the real vegaEmbed. Each caller gets
-   the same promise as from vega-embed. Loaded in order, downloaded together.
+   the same promise as from vega-embed. Loaded in order, downloaded together, with the book's
+   chart theme (jsna-chart-config.js, written by the build from jsna/pages/charts.py: the charts'
+   specifications leave it out, so it is on the page once).
 
    Vega names the element it draws in after the specification's description, and "Vega
    visualization" when it has none (the book's specifications leave it out: the alt text is the
-   element's aria-label already). Every vegaEmbed call therefore gives the element back the name
-   it had before.
+   element's name already, its aria-label or the caption its aria-labelledby points to). Every
+   vegaEmbed call therefore gives the element back the name it had before.
    --------------------------------------------------------------------------------------------- */
 function jsnaKeepsName(embed) {
   var named = function (element, spec, options) {
@@ -20,6 +22,7 @@ function jsnaKeepsName(embed) {
     return embed(element, spec, options).then(function (result) {
       var box = result && result.view && result.view.container();
       if (name && box) box.setAttribute("aria-label", name);
+      else if (box && box.hasAttribute("aria-labelledby")) box.removeAttribute("aria-label");
       return result;
     });
   };
@@ -31,17 +34,18 @@ function jsnaKeepsName(embed) {
 (function () {
   if (typeof window.vegaEmbed === "function") {
     if (!window.vegaEmbed.jsnaNamed) window.vegaEmbed = jsnaKeepsName(window.vegaEmbed);
+    window.jsnaChartLibraries = function () { return Promise.resolve(window.vegaEmbed); };
     return;
   }
   var here = document.currentScript && document.currentScript.src;
-  var vendor = here ? here.replace(/[^/]*$/, "") + "vendor/" : "_static/vendor/";
+  var folder = here ? here.replace(/[^/]*$/, "") : "_static/";
   var loading = null;
   function load() {
     if (!loading) {
       loading = new Promise(function (resolve, reject) {
-        ["vega.min.js", "vega-lite.min.js", "vega-embed.min.js"].forEach(function (file, i, files) {
+        ["vendor/vega.min.js", "vendor/vega-lite.min.js", "vendor/vega-embed.min.js", "jsna-chart-config.js"].forEach(function (file, i, files) {
           var script = document.createElement("script");
-          script.src = vendor + file;
+          script.src = folder + file;
           script.async = false;
           script.onerror = function () { reject(new Error("could not load " + file)); };
           if (i === files.length - 1) script.onload = function () {
@@ -60,15 +64,23 @@ function jsnaKeepsName(embed) {
       return embed(element, spec, options);
     });
   };
+  window.jsnaChartLibraries = load;
   window.vegaEmbed = standIn;
 })();
 
 /* ---------------------------------------------------------------------------------------------
-   Charts. Each chart's vegaEmbed(...) call ends with .then(jsnaDescribed) (jsna/pages/charts.py).
+   Charts. Each chart of a page is one jsnaChart("#id", spec) call (jsna/pages/charts.py): a
+   Vega-Lite specification drawn as SVG with the book's theme, no actions menu, then described.
    A drawn chart is one image named by its alt text (the data table beside it has the numbers):
    Vega's own SVG roles would otherwise expose every mark group, often without a name. Then the
    chart is fitted to its column (jsnaFit).
    --------------------------------------------------------------------------------------------- */
+function jsnaChart(element, spec) {
+  return window.jsnaChartLibraries().then(function (embed) {
+    return embed(element, spec, { mode: "vega-lite", renderer: "svg", actions: false, config: window.jsnaChartConfig || {} });
+  }).then(jsnaDescribed).catch(console.error);
+}
+
 function jsnaDescribed(result) {
   var container = result.view.container();
   container.setAttribute("role", "img");

@@ -15,6 +15,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from jsna.pages.charts import embedded_records, embedded_specs
+
 #: Folders and pages of the site that are not pages a reader reads (assets, Sphinx's own pages).
 NOT_PAGES = ("_static/", "_sources/", "_images/", "downloads/", "genindex.html", "search.html", "py-modindex.html")
 #: Text blocks: what a reader reads as a sentence or a line.
@@ -96,8 +98,9 @@ def read_page(path: Path) -> Page:
         link.decompose()
     charts = {}
     for script in article.find_all("script"):
-        spec = _vega_spec(script.string or "")
-        if spec is not None:  # named by the section it is in, which a change of its data keeps
+        specs = embedded_specs(script.string or "")
+        if specs:
+            spec = specs[0]  # named by the section it is in, which a change of its data keeps
             heading = script.find_previous(["h1", "h2", "h3", "h4"])
             charts[_unique(f"{_text(heading) if heading else 'Chart'}: chart", charts)] = spec
         script.decompose()
@@ -160,7 +163,7 @@ def chart_rows(spec: dict | None) -> list[str]:
     if spec is None:
         return []
     rows = []
-    for name, values in sorted((spec.get("datasets") or {}).items()):
+    for name, values in sorted(embedded_records(spec).items()):
         rows += [json.dumps(v, sort_keys=True) for v in values]
     return rows
 
@@ -192,22 +195,6 @@ def _words(text: str) -> str:
 
 def _row_key(row: list[str]) -> str:
     return json.dumps(row, ensure_ascii=False)
-
-
-def _vega_spec(script: str) -> dict | None:
-    """The specification in a ``vegaEmbed("#id", SPEC, OPTIONS)`` call, or None."""
-    start = script.find("vegaEmbed(")
-    if start < 0:
-        return None
-    decoder = json.JSONDecoder()
-    try:
-        _, end = decoder.raw_decode(script, start + len("vegaEmbed("))  # the element's id
-        comma = script.index(",", end)
-        offset = comma + 1 + (len(script) - comma - 1 - len(script[comma + 1 :].lstrip()))
-        spec, _ = decoder.raw_decode(script, offset)
-    except ValueError:
-        return None
-    return spec if isinstance(spec, dict) else None
 
 
 def _canonical(spec: dict | None) -> str:

@@ -37,6 +37,7 @@ from jsna.book.changes import KINDS, Changes, _many, compare_stores
 from jsna.book.pagediff import PageChange, chart_rows, chart_title, compare_sites
 from jsna.book.sourcediff import GROUPS, FileChange, GitError, git, source_changes
 from jsna.errors import BuildError
+from jsna.pages.charts import THEME_CONFIG
 
 #: Kinds of figure change that words-only changes must not cause (all but definitions).
 FIGURE_KINDS = [kind for kind in KINDS if kind != "indicator_redefined"]
@@ -232,7 +233,7 @@ def draw_charts(pages: list[PageChange], folder: Path, limit: int = DRAWN) -> di
                     continue
                 name = f"chart-{len(drawn) + 1}-{side}.svg"
                 try:
-                    (folder / name).write_text(vl_convert.vegalite_to_svg(spec), encoding="utf-8")
+                    (folder / name).write_text(vl_convert.vegalite_to_svg(spec, config=THEME_CONFIG), encoding="utf-8")
                 except Exception:  # a chart vl-convert cannot draw is listed, not drawn  # noqa: BLE001
                     name = None
                 names.append(name)

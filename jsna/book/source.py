@@ -26,6 +26,7 @@ from jsna.inputs.places import Place
 from jsna.inputs.postcodes import FILE as POSTCODE_FILE
 from jsna.inputs.provenance import Provenance, load_provenance
 from jsna.inputs.release import Release, load_release
+from jsna.pages import charts
 from jsna.pages.escape import html_attr, html_text, markdown_text
 from jsna.pages.text import MARMOT_OBJECTIVES, listing
 
@@ -146,6 +147,7 @@ def stage_book(settings: Settings, plan: Plan, tables: dict[str, pd.DataFrame]) 
         if not source.exists():
             raise BuildError(f"{source} is missing: run 'npm ci' (make book does) to vendor {package} from the npm registry")
         write_if_changed(settings.book / "_static" / "vendor" / filename, source.read_bytes())
+    write_if_changed(settings.book / "_static" / charts.CONFIG_SCRIPT, charts.config_script().encode("utf-8"))
     for place in plan.places_with_pages():
         write_if_changed(settings.book / place.folder / "index.md", place_page(plan, place))
     for chapter in plan.chapters.values():

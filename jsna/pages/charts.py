@@ -1,7 +1,7 @@
 """Charts for the book: Altair specs shown with their alt text, data table and CSV download.
 
 Every chart goes through :func:`show`, which emits one HTML block: a ``<div>`` that the
-vendored vega-embed renders (no CDN: the scripts are listed in ``_config.yml``), the alt text,
+vendored vega-embed renders (no CDN: jsna-a11y.js loads the libraries), the alt text,
 a collapsible data table with the same numbers and one link to the chart's CSV file. The
 block's id is a hash of its content, so the same data always gives the same page.
 
@@ -21,7 +21,10 @@ that describe the marks are derived from the chart itself and cannot drift from 
 
 from __future__ import annotations
 
+import copy
+import csv
 import hashlib
+import io
 import json
 import re
 import textwrap
@@ -60,16 +63,28 @@ COMPARATOR_COLOUR = "#000000"
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif"
 
 
+#: The charts' look, declared once: Altair applies it to every chart (the briefs and the review
+#: draw them with it); a page's charts leave it out (:func:`lean_spec`) and get it from
+#: ``_static/jsna-chart-config.js`` (:func:`config_script`, written by the build), once a page.
+THEME_CONFIG = {
+    "font": FONT,
+    "view": {"stroke": None},
+    "axis": {"labelFontSize": 12, "titleFontSize": 12, "labelColor": "#222", "titleColor": "#222"},
+    "legend": {"labelFontSize": 12, "titleFontSize": 12, "orient": "bottom"},
+    "title": {"fontSize": 15, "anchor": "start", "color": "#111", "subtitleColor": "#333"},
+}
+#: The generated script that gives the pages :data:`THEME_CONFIG`; jsna-a11y.js loads it with the
+#: chart libraries.
+CONFIG_SCRIPT = "jsna-chart-config.js"
+
+
 def _theme() -> dict:
-    return {
-        "config": {
-            "font": FONT,
-            "view": {"stroke": None},
-            "axis": {"labelFontSize": 12, "titleFontSize": 12, "labelColor": "#222", "titleColor": "#222"},
-            "legend": {"labelFontSize": 12, "titleFontSize": 12, "orient": "bottom"},
-            "title": {"fontSize": 15, "anchor": "start", "color": "#111", "subtitleColor": "#333"},
-        }
-    }
+    return {"config": copy.deepcopy(THEME_CONFIG)}
+
+
+def config_script() -> str:
+    """``_static/jsna-chart-config.js``: :data:`THEME_CONFIG` for the pages' charts."""
+    return f"/* Written by the build from jsna/pages/charts.py THEME_CONFIG. */\nwindow.jsnaChartConfig = {script_json(THEME_CONFIG)};\n"
 
 
 alt.theme.register("jsna", enable=True)(lambda: alt.theme.ThemeConfig(_theme()))
@@ -84,21 +99,23 @@ def _block_id(spec: str, name: str) -> str:
     return "jsna-" + hashlib.sha256((name + spec).encode("utf-8")).hexdigest()[:12]
 
 
-def embed_html(chart: alt.TopLevelMixin | dict, element_id: str, alt_text: str) -> str:
-    """The ``<div>`` and the ``vegaEmbed`` call for one chart. The ``<div>`` is focusable: a chart
-    wider than the text column (the tartan rug) scrolls, and the keyboard must reach it. Once
-    drawn, ``jsnaDescribed`` (chapters/_static/jsna-a11y.js) leaves the chart one image named by
-    its alt text: Vega's SVG marks are hidden from assistive technology rather than read one by
-    one, often without names; the data table beside the chart holds every number.
+def embed_html(chart: alt.TopLevelMixin | dict, element_id: str, alt_text: str, *, caption_id: str | None = None) -> str:
+    """The ``<div>`` and the ``jsnaChart`` call (chapters/_static/jsna-a11y.js: vega-embed with the
+    book's theme) for one chart. The ``<div>`` is focusable: a chart wider than the text column
+    (the tartan rug) scrolls, and the keyboard must reach it. Once drawn, the chart is one image
+    named by its alt text: Vega's SVG marks are hidden from assistive technology rather than read
+    one by one, often without names; the data table beside the chart holds every number. The
+    name is the alt text itself, or, when the alt text is shown as a caption (``caption_id``),
+    that caption (``aria-labelledby``): the words are on the page once.
 
     The specification holds data and titles (area names...), so it is written with
     :func:`~jsna.pages.escape.script_json`: no string in it can close the ``<script>``. It is
-    written lean (:func:`lean_spec`): the alt text is on the ``<div>``, not in it as well."""
+    written lean (:func:`lean_spec`)."""
     spec = script_json(lean_spec(chart if isinstance(chart, dict) else chart.to_dict()))
-    options = script_json({"renderer": "svg", "actions": False})
+    name = f'aria-labelledby="{html_attr(caption_id)}"' if caption_id else f'aria-label="{html_attr(alt_text)}"'
     return (
-        f'<div id="{html_attr(element_id)}" class="jsna-chart" role="img" tabindex="0" aria-label="{html_attr(alt_text)}"></div>\n'
-        f'<script>vegaEmbed({script_json("#" + element_id)}, {spec}, {options}).then(window.jsnaDescribed || (r => r)).catch(console.error);</script>'
+        f'<div id="{html_attr(element_id)}" class="jsna-chart" role="img" tabindex="0" {name}></div>\n'
+        f"<script>jsnaChart({script_json('#' + element_id)}, {spec});</script>"
     )
 
 
@@ -108,29 +125,180 @@ SPEC_DIGITS = 6
 
 
 def lean_spec(spec: dict) -> dict:
-    """``spec`` as a page embeds it: without its ``description`` (the alt text, which the page
-    gives the chart's ``<div>`` as its name and shows as the caption: a third copy in the
-    specification is read by no one, as the drawn SVG is hidden from assistive technology), with
-    every number in its data to :data:`SPEC_DIGITS` significant digits, and without the columns
-    of its data that nothing in it names (a chart is often drawn from a wider table; the data
-    table and the CSV keep every column). A column is kept when its name appears anywhere else in
-    the specification as a word (a field, a tooltip, ``datum.name`` in an expression)."""
+    """``spec`` as a page embeds it, with nothing a reader or the drawing needs left out:
+
+    - no ``description``: the alt text is the chart's name on the page already (a copy in the
+      specification is read by no one, as the drawn SVG is hidden from assistive technology);
+    - no ``$schema`` (``jsnaChart`` says the mode) and none of :data:`THEME_CONFIG` (the page
+      loads it once, :func:`config_script`);
+    - every number in its data to :data:`SPEC_DIGITS` significant digits;
+    - none of the columns of its data that nothing in it names (a chart is often drawn from a
+      wider table; the data table and the CSV keep every column). A column is kept when its name
+      appears anywhere else in the specification as a word (a field, a tooltip, ``datum.name``
+      in an expression);
+    - each table of records written as CSV text, with the type of each column declared where
+      the chart reads it (:func:`_as_csv`): the column names once rather than on every row,
+      half the bytes. :func:`embedded_records` reads them back."""
 
     def rounded(value):
         if isinstance(value, float) and np.isfinite(value):
             return float(f"{value:.{SPEC_DIGITS}g}")
         return value
 
-    out = {key: value for key, value in spec.items() if key != "description"}
+    out = {key: value for key, value in spec.items() if key not in ("description", "$schema")}
+    if "config" in out:
+        out["config"] = _beyond(out["config"], THEME_CONFIG)
+        if not out["config"]:
+            del out["config"]
     if "datasets" in out:
         rest = json.dumps({key: value for key, value in out.items() if key != "datasets"})
         columns = {k for rows in out["datasets"].values() for row in rows if isinstance(row, dict) for k in row}
         named = {c for c in columns if re.search(r"(?<![\w])" + re.escape(c) + r"(?![\w])", rest)}
-        out["datasets"] = {
+        datasets = {
             name: [{k: rounded(v) for k, v in row.items() if k in named} if isinstance(row, dict) else row for row in rows]
             for name, rows in out["datasets"].items()
         }
+        out = _as_csv(out, datasets)
+    return _shared_encodings(out)
+
+
+def _shared_encodings(node):
+    """``node`` with each encoding channel that every layer of a layered view defines alike
+    written once, on the layered view (Vega-Lite gives each layer its parent's encoding: the same
+    chart); the trend charts' period axis was written once a layer."""
+    if isinstance(node, list):
+        return [_shared_encodings(value) for value in node]
+    if not isinstance(node, dict):
+        return node
+    out = {key: _shared_encodings(value) for key, value in node.items()}
+    layers = out.get("layer")
+    if isinstance(layers, list) and len(layers) > 1 and all(isinstance(layer, dict) and isinstance(layer.get("encoding"), dict) for layer in layers):
+        shared = dict(out.get("encoding", {}))
+        for channel, definition in layers[0]["encoding"].items():
+            if channel not in shared and all(layer["encoding"].get(channel) == definition for layer in layers[1:]):
+                shared[channel] = definition
+        moved = set(shared) - set(out.get("encoding", {}))
+        if moved:
+            out["encoding"] = shared
+            out["layer"] = [{**layer, "encoding": {c: d for c, d in layer["encoding"].items() if c not in moved}} for layer in layers]
     return out
+
+
+def _beyond(config: dict, theme: dict) -> dict:
+    """What ``config`` sets that ``theme`` does not (the page adds the theme back)."""
+    out = {}
+    for key, value in config.items():
+        if isinstance(value, dict) and isinstance(theme.get(key), dict):
+            rest = _beyond(value, theme[key])
+            if rest:
+                out[key] = rest
+        elif key not in theme or theme[key] != value:
+            out[key] = value
+    return out
+
+
+#: A column's Vega parse type -> the Python types its values may have (besides None).
+_PARSE_TYPES = {"boolean": (bool,), "number": (int, float), "string": (str,)}
+
+
+def _parse_type(values: list) -> str | None:
+    """The one parse type every value of a column fits, or None (mixed: the table stays JSON)."""
+    present = [v for v in values if v is not None]
+    for kind, types in _PARSE_TYPES.items():
+        if all(isinstance(v, types) and (kind != "number" or not isinstance(v, bool)) for v in present):
+            return kind
+    return None
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return value
+    text = repr(value)
+    return text[:-2] if isinstance(value, float) and text.endswith(".0") else text  # 2.0 as 2: the same number
+
+
+def _as_csv(spec: dict, datasets: dict[str, list]) -> dict:
+    """``spec`` with each dataset of records as CSV text, and ``format`` (``csv`` and the type of
+    every column but those of text without gaps, so that numbers are numbers and an empty cell
+    reads as null) on each place the specification names it. A dataset that is not records, or has a column of mixed types, stays
+    as JSON."""
+    formats = {}
+    for name, rows in datasets.items():
+        if not rows or not all(isinstance(row, dict) for row in rows):
+            continue
+        columns = list(dict.fromkeys(k for row in rows for k in row))
+        parse = {c: _parse_type([row.get(c) for row in rows]) for c in columns}
+        if None in parse.values():
+            continue
+        # Text is text in CSV already: a text column is declared only when it has a gap (null).
+        parse = {c: kind for c, kind in parse.items() if kind != "string" or any(row.get(c) is None for row in rows)}
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows([_cell(row.get(c)) for c in columns] for row in rows)
+        datasets[name] = buffer.getvalue()
+        formats[name] = {"type": "csv", "parse": parse}
+
+    def with_format(node):
+        if isinstance(node, dict):
+            out = {k: with_format(v) for k, v in node.items()}
+            data = out.get("data")
+            if isinstance(data, dict) and data.get("name") in formats:
+                out["data"] = {**data, "format": {**formats[data["name"]], **data.get("format", {})}}
+            return out
+        if isinstance(node, list):
+            return [with_format(v) for v in node]
+        return node
+
+    return {**with_format({k: v for k, v in spec.items() if k != "datasets"}), "datasets": datasets}
+
+
+def embedded_records(spec: dict) -> dict[str, list]:
+    """The datasets of a specification as a page embeds it (:func:`lean_spec`), as records: CSV
+    text read back with the column types it declares, as Vega reads it."""
+    formats: dict[str, dict] = {}
+
+    def find(node) -> None:
+        if isinstance(node, dict):
+            data = node.get("data")
+            if isinstance(data, dict) and isinstance(data.get("format"), dict) and "name" in data:
+                formats.setdefault(data["name"], data["format"])
+            for value in node.values():
+                find(value)
+        elif isinstance(node, list):
+            for value in node:
+                find(value)
+
+    find(spec)
+    readers = {"boolean": lambda t: t == "true", "number": lambda t: float(t) if re.search(r"[.eEn]", t) else int(t), "string": str}
+    out = {}
+    for name, values in (spec.get("datasets") or {}).items():
+        if not isinstance(values, str):
+            out[name] = values
+            continue
+        parse = formats.get(name, {}).get("parse", {})
+        rows = csv.DictReader(io.StringIO(values))
+        out[name] = [{k: (None if t == "" else readers[parse.get(k, "string")](t)) for k, t in row.items()} for row in rows]
+    return out
+
+
+def embedded_specs(page: str) -> list[dict]:
+    """The specifications a page's ``jsnaChart("#id", SPEC)`` calls embed, as written."""
+    decoder, specs = json.JSONDecoder(), []
+    for call in re.finditer(r"jsnaChart\(", page):
+        try:
+            _, end = decoder.raw_decode(page, call.end())  # the element's id
+            start = page.index(",", end) + 1
+            spec, _ = decoder.raw_decode(page, start + len(page[start : start + 20]) - len(page[start : start + 20].lstrip()))
+        except ValueError:
+            continue
+        if isinstance(spec, dict):
+            specs.append(spec)
+    return specs
 
 
 def _renderer(spec: dict, **kwargs) -> dict:
@@ -274,14 +442,14 @@ class Figure:
         title_text = title.get("text", "") if isinstance(title, dict) else str(title)
         if isinstance(title_text, list):
             title_text = " ".join(title_text)
-        table_html = self.table.to_html(index=False, border=0, classes="jsna-data", na_rep="[x]", escape=True)
+        table_html = whole_numbers(self.table).to_html(index=False, border=0, classes="jsna-data", na_rep="[x]", escape=True)
         table_html = re.sub(r">\s+<", "><", table_html)  # pandas indents every cell: a quarter of the table's weight
         note = f'<p class="jsna-note">{html_text(self.note)}</p>' if self.note else ""
         link = (f'<a class="jsna-download" href="{html_attr(self.href)}" download="{html_attr(file_slug(self.name))}.csv" '
                 f'type="text/csv">Download the data (CSV)</a>')  # fmt: skip
         return (
-            f'<figure class="jsna-figure">\n{embed_html(spec, element_id, self.alt_text)}\n'
-            f'<figcaption class="jsna-alt">{html_text(self.alt_text)}</figcaption>\n{note}'
+            f'<figure class="jsna-figure">\n{embed_html(spec, element_id, self.alt_text, caption_id=element_id + "-alt")}\n'
+            f'<figcaption id="{html_attr(element_id)}-alt" class="jsna-alt">{html_text(self.alt_text)}</figcaption>\n{note}'
             f'<details class="jsna-table"><summary>Data table: {html_text(title_text or self.name)}</summary>\n'
             f"{table_html}\n</details>\n<p>{link}</p>\n</figure>"
         )
@@ -290,6 +458,18 @@ class Figure:
         """The page's HTML, and the CSV as output metadata: the notebook keeps it, no page shows it,
         and the publish step writes it as ``downloads/charts/<file_name>``."""
         return {"text/html": self._repr_html_()}, {CHART_CSV: {"file": self.file_name, "csv": self.csv()}}
+
+
+def whole_numbers(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with each column of floats that are all whole numbers (counts, which a gap turns
+    into floats) as integers: a reader sees "428", not "428.0"."""
+    out = table.copy()
+    for column in out.columns:
+        values = out[column]
+        numbers = values.dropna().to_numpy(dtype=float) if pd.api.types.is_float_dtype(values) else None
+        if numbers is not None and len(numbers) and bool(np.all(np.floor(numbers) == numbers)):
+            out[column] = pd.Series([np.nan if pd.isna(v) else int(v) for v in values], index=values.index, dtype=object)
+    return out
 
 
 def show(
