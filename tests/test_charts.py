@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
 import re
@@ -47,10 +48,12 @@ def test_figure_block_has_chart_alt_text_table_and_one_csv_link_and_no_cdn() -> 
     page = figure._repr_html_()
     [caption] = re.findall(r'<figcaption id="([^"]+)" class="jsna-alt">Three wards ranked.</figcaption>', page)
     assert f'role="img" tabindex="0" aria-labelledby="{caption}"' in page and page.count("jsnaChart(") == 1
-    assert "<table" in page and "<td>Ash</td>" in page and "[c] a note" in page
+    # The data table is made from the CSV file when opened: its columns, in order, not a copy of its rows.
+    [(table_csv, columns)] = re.findall(r'<details class="jsna-table" data-csv="([^"]+)" data-columns="([^"]+)">', page)
+    assert json.loads(html.unescape(columns)) == list(table.columns) and "<table" not in page and "[c] a note" in page
     # One link to the chart's CSV file, beside the chapter pages' folders; no copy of the data in it.
     links = re.findall(r'<a class="jsna-download" href="([^"]+)"', page)
-    assert links == [f"../../downloads/charts/{figure.file_name}"] and re.fullmatch(r"wards-[0-9a-f]{8}\.csv", figure.file_name)
+    assert links == [f"../../downloads/charts/{figure.file_name}"] == [table_csv] and re.fullmatch(r"wards-[0-9a-f]{8}\.csv", figure.file_name)
     assert "data:text/csv" not in page and page.count("Download the data (CSV)") == 1
     csv = figure.csv()
     assert csv.splitlines()[0] == ",".join([*charts.CSV_CONTEXT, "Area", "value", "lower_95_0", "upper_95_0", "comparison", *charts.CSV_PROVENANCE])

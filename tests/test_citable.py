@@ -12,6 +12,7 @@ import csv
 import io
 import json
 import re
+from html import unescape as html_unescape
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -86,7 +87,7 @@ def test_chart_csvs_are_published_as_files_with_the_release(tmp_path: Path) -> N
     assert [row[header["release"]] for row in rows[1:]] == ["2026.1-test"] * 2
     assert rows[1][header["data_vintage"]] == "'=Synthetic events, 2013 to 2022"  # the release's words are text too
     assert (rows[1][header["indicator_id"]], rows[1][header["area_code"]], rows[1][header["source"]], rows[1][header["Value"]]) == (
-        "smoking", "E08000027", "A survey", "1.0")
+        "smoking", "E08000027", "A survey", "1")  # a whole number as the table shows it
     assert_formula_safe(rows)
     # Every link on the page leads to its file, relative to the page (a server or the file system).
     assert publish.check_chart_links(html) == 2
@@ -263,28 +264,64 @@ FIGURE = re.compile(r'<figure class="jsna-figure">.*?</figure>', re.DOTALL)
 
 
 @pytest.mark.smoke
-def test_each_chart_has_one_link_to_its_csv_file_and_its_data_twice_at_most(site: Path) -> None:
+def test_each_chart_has_one_link_to_its_csv_file_and_its_data_once(site: Path) -> None:
     html = site / "html"
     page_path = html / "borough" / "dudley" / "live_well.html"
     page = page_path.read_text()
     figures = FIGURE.findall(page)
     assert len(figures) >= 10 and "data:text/csv" not in page
     for block in figures:
-        # The data: once in the specification, once in the table, and a link to the file.
-        assert block.count("jsnaChart(") == 1 and block.count("<table") == 1
+        # The data: once in the specification; the table is made from the file it links to.
+        assert block.count("jsnaChart(") == 1 and "<table" not in block
         [href] = re.findall(r'<a class="jsna-download" href="([^"]+)"', block)
-        assert href.startswith("../../downloads/charts/")
+        [(table_csv, columns)] = re.findall(r'<details class="jsna-table" data-csv="([^"]+)" data-columns="([^"]+)">', block)
+        assert href.startswith("../../downloads/charts/") and table_csv == href
         rows = read_csv((page_path.parent / href).read_text())
         assert rows[0][: len(charts.CSV_CONTEXT)] == list(charts.CSV_CONTEXT) and rows[0][-3:] == list(charts.CSV_PROVENANCE)
+        assert set(json.loads(html_unescape(columns))) <= set(rows[0])  # every column the table shows is in the file
         assert {row[-2] for row in rows[1:]} == {load_release(ROOT / "parameters" / "release.yml").release}
         assert_formula_safe(rows)
-        # The table and the file have a row for each other's.
-        [body] = re.findall(r"<tbody>(.*?)</tbody>", block, re.DOTALL)
-        assert body.count("<tr") == len(rows) - 1
     assert publish.check_chart_links(html) >= len(figures)
     # No chart file is left over from a chart that is gone.
     linked = {Path(h).name for p in html.rglob("*.html") for h in publish.CHART_LINK.findall(p.read_text())}
     assert linked == {p.name for p in (html / "downloads" / "charts").iterdir()}
+
+
+def shown_cell(text: str) -> str:
+    """A CSV cell as a chart's data table shows it: a gap as [x], text without the quote that keeps
+    a spreadsheet from reading it as a formula."""
+    return "[x]" if text == "" else text[1:] if text[:1] == "'" and text[1:2] in FORMULA_STARTS else text
+
+
+@pytest.mark.smoke
+@pytest.mark.browser
+def test_a_chart_s_data_table_is_made_from_its_csv_file_when_opened(site: Path, server: str, browser) -> None:
+    """The table a reader opens under a chart holds the CSV file's rows and the figure's columns,
+    [x] for a gap and no spreadsheet quote; opened from disk, where the file cannot be fetched,
+    it says so."""
+    page = browser.new_page()
+    page.goto(f"{server}/borough/dudley/live_well.html", wait_until="load")
+    details = page.locator("figure.jsna-figure details.jsna-table")
+    assert details.count() >= 10 and not page.locator("figure.jsna-figure table").count()  # none made before opened
+    for i in (0, details.count() - 1):
+        one = details.nth(i)
+        one.locator("summary").click()
+        page.wait_for_function("d => d.dataset.table === 'loaded'", arg=one.element_handle())
+        columns = json.loads(one.get_attribute("data-columns"))
+        rows = read_csv((site / "html" / "borough" / "dudley" / one.get_attribute("data-csv")).resolve().read_text())
+        at = [rows[0].index(c) for c in columns]
+        shown = one.locator("table").evaluate("t => [...t.rows].map(r => [...r.cells].map(c => c.textContent))")
+        expected = [[shown_cell(row[k]) for k in at] for row in rows[1:]]
+        assert shown == [columns, *expected]
+        assert one.locator("table.jsna-stack").count() == 1  # labelled for the phone layout like every table
+    page.close()
+    offline = browser.new_page()
+    offline.goto((site / "html" / "borough" / "dudley" / "live_well.html").as_uri(), wait_until="load")
+    first = offline.locator("figure.jsna-figure details.jsna-table").first
+    first.locator("summary").click()
+    offline.wait_for_function("d => d.dataset.table === 'failed'", arg=first.element_handle())
+    assert "the CSV file below has every number" in first.inner_text()
+    offline.close()
 
 
 @pytest.mark.smoke

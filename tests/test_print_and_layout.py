@@ -102,7 +102,8 @@ def laptop(site: Path, server: str, browser) -> dict[str, dict]:
     for path in site_pages(site):
         page, requests, logged = open_page(browser, server, path, LAPTOP)
         page.evaluate("document.querySelectorAll('article details').forEach(d => d.open = true)")
-        page.wait_for_timeout(100)  # the data tables are fitted when opened
+        page.wait_for_function("[...document.querySelectorAll('article details[data-csv]')].every(d => d.dataset.table === 'loaded')")
+        page.wait_for_timeout(100)  # the data tables are made from their files and fitted when opened
         measured = page.evaluate(MEASURE) if page.locator("article.bd-article").count() else {"wide": [], "hidden": [], "stacked": [], "unnamed": []}
         page.add_script_tag(path=str(AXE))
         axe = page.evaluate(

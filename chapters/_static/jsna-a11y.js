@@ -200,6 +200,80 @@ function jsnaStackable(table) {
 }
 
 /* ---------------------------------------------------------------------------------------------
+   Charts' data tables. A chart's numbers are on its page once, in its specification; its data
+   table (the same numbers as text) is made when a reader opens it, from the chart's CSV file
+   (the download beside it: jsna/pages/charts.py, Figure): the columns the figure names in
+   data-columns, in that order, an empty cell as [x] (not available), and without the quote the
+   file puts before text a spreadsheet would read as a formula. The new table is then labelled
+   and fitted like every other (jsnaStackable, jsnaFitTable). Where the file cannot be read (a page opened
+   from disk), the table says so; the file's link is beside it. data-table on the details says
+   how far it got: "loading", "loaded", "failed".
+   --------------------------------------------------------------------------------------------- */
+function jsnaCsvRows(text) {
+  var rows = [], row = [], cell = "", quoted = false;
+  for (var i = 0; i < text.length; i++) {
+    var c = text[i];
+    if (quoted) {
+      if (c !== '"') cell += c;
+      else if (text[i + 1] === '"') { cell += '"'; i++; }
+      else quoted = false;
+    } else if (c === '"') quoted = true;
+    else if (c === ",") { row.push(cell); cell = ""; }
+    else if (c === "\n" || c === "\r") {
+      if (c === "\r" && text[i + 1] === "\n") i++;
+      row.push(cell); rows.push(row); row = []; cell = "";
+    } else cell += c;
+  }
+  if (cell || row.length) { row.push(cell); rows.push(row); }
+  return rows;
+}
+
+function jsnaCellText(text) {
+  if (text === undefined || text === "") return "[x]";
+  return /^'[=+\-@\t\r]/.test(text) ? text.slice(1) : text;
+}
+
+function jsnaLoadTable(details) {
+  if (details.dataset.table) return;
+  details.dataset.table = "loading";
+  var columns = JSON.parse(details.dataset.columns || "[]");
+  var body = details.querySelector(".jsna-table-body");
+  fetch(details.dataset.csv).then(function (response) {
+    if (!response.ok) throw new Error("HTTP " + response.status);
+    return response.text();
+  }).then(function (text) {
+    var rows = jsnaCsvRows(text.replace(/^\ufeff/, ""));
+    var header = rows.shift() || [];
+    var at = columns.map(function (name) { return header.indexOf(name); });
+    if (at.indexOf(-1) >= 0) throw new Error("a column is missing from " + details.dataset.csv);
+    var table = document.createElement("table");
+    table.className = "dataframe jsna-data";
+    var head = table.createTHead().insertRow();
+    columns.forEach(function (name) {
+      var th = document.createElement("th");
+      th.textContent = jsnaCellText(name);
+      head.appendChild(th);
+    });
+    var cells = table.createTBody();
+    rows.forEach(function (row) {
+      var tr = cells.insertRow();
+      at.forEach(function (i) { tr.insertCell().textContent = jsnaCellText(row[i]); });
+    });
+    body.replaceChildren(table);
+    jsnaStackable(table);
+    jsnaFitTable(table);
+    details.dataset.table = "loaded";
+  }).catch(function (error) {
+    body.textContent = "The table could not be made here (" + error.message + "): the CSV file below has every number.";
+    details.dataset.table = "failed";
+  });
+}
+
+document.addEventListener("toggle", function (event) {
+  if (event.target.open && event.target.dataset && event.target.dataset.csv) jsnaLoadTable(event.target);
+}, true);
+
+/* ---------------------------------------------------------------------------------------------
    Theme widgets: each control's accessible name must include its visible text, and each
    disclosure summary needs a name. Applied when the page loads; the widgets need JavaScript anyway.
    --------------------------------------------------------------------------------------------- */

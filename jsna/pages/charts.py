@@ -5,8 +5,9 @@ vendored vega-embed renders (no CDN: jsna-a11y.js loads the libraries), the alt 
 a collapsible data table with the same numbers and one link to the chart's CSV file. The
 block's id is a hash of its content, so the same data always gives the same page.
 
-A chart's numbers are on its page twice, no more: in the specification (which the chart is
-drawn from) and in the data table (its text alternative). The CSV is a file of its own, under
+A chart's numbers are on its page once, in the specification (which the chart is drawn from).
+Its data table (the numbers as text) is made from its CSV file when a reader opens it
+(:data:`TABLE_FROM_CSV`): the same numbers, not a second copy in every page. The CSV is a file of its own, under
 ``downloads/charts/`` in the site: the figure hands it to the notebook as output metadata
 (:data:`CHART_CSV`, beside the HTML, which the page never shows) and the build's publish step
 (:func:`jsna.book.publish.publish_chart_downloads`) writes every notebook's chart files, with
@@ -36,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from jsna.pages.escape import html_attr, html_text, script_json
-from jsna.store import csv_safe
+from jsna.store import csv_cell, csv_safe
 
 #: Comparison labels -> (colour, shape), so colour is never the only signal (Fingertips colours).
 COMPARISON_STYLE = {
@@ -378,6 +379,11 @@ def file_slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.") or "chart"
 
 
+#: What a chart's closed data table holds until a reader opens it (and, without JavaScript,
+#: after): the table is made from the chart's CSV file then (jsnaLoadTable in jsna-a11y.js).
+TABLE_FROM_CSV = "The table is made from the chart's CSV file (below) when opened."
+
+
 class Figure:
     """A chart with its alt text, data table and download, displayable in a notebook."""
 
@@ -395,13 +401,13 @@ class Figure:
     def download_table(self) -> pd.DataFrame:
         """The CSV's table: the context columns, the data table's columns, the provenance columns
         (``release`` and ``data_vintage`` empty: the publish step fills them)."""
-        n = len(self.table)
+        n, table = len(self.table), whole_numbers(self.table)
         out = {}
         for column in (*CSV_CONTEXT, *self.table.columns, *CSV_PROVENANCE):
             if column in out:
                 continue
             if column in self.table.columns:
-                out[column] = self.table[column].to_numpy()
+                out[column] = table[column].to_numpy()
             else:
                 value = self.context.get(column)
                 if not isinstance(value, (list, tuple, pd.Series, pd.Index, np.ndarray)):
@@ -442,16 +448,16 @@ class Figure:
         title_text = title.get("text", "") if isinstance(title, dict) else str(title)
         if isinstance(title_text, list):
             title_text = " ".join(title_text)
-        table_html = whole_numbers(self.table).to_html(index=False, border=0, classes="jsna-data", na_rep="[x]", escape=True)
-        table_html = re.sub(r">\s+<", "><", table_html)  # pandas indents every cell: a quarter of the table's weight
         note = f'<p class="jsna-note">{html_text(self.note)}</p>' if self.note else ""
         link = (f'<a class="jsna-download" href="{html_attr(self.href)}" download="{html_attr(file_slug(self.name))}.csv" '
                 f'type="text/csv">Download the data (CSV)</a>')  # fmt: skip
+        columns = json.dumps([csv_cell(str(column)) for column in self.table.columns])
         return (
             f'<figure class="jsna-figure">\n{embed_html(spec, element_id, self.alt_text, caption_id=element_id + "-alt")}\n'
             f'<figcaption id="{html_attr(element_id)}-alt" class="jsna-alt">{html_text(self.alt_text)}</figcaption>\n{note}'
-            f'<details class="jsna-table"><summary>Data table: {html_text(title_text or self.name)}</summary>\n'
-            f"{table_html}\n</details>\n<p>{link}</p>\n</figure>"
+            f'<details class="jsna-table" data-csv="{html_attr(self.href)}" data-columns="{html_attr(columns)}">'
+            f"<summary>Data table: {html_text(title_text or self.name)}</summary>\n"
+            f'<div class="jsna-table-body">{TABLE_FROM_CSV}</div>\n</details>\n<p>{link}</p>\n</figure>'
         )
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> tuple[dict, dict]:
