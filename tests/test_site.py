@@ -66,7 +66,7 @@ def test_no_page_references_anything_outside_the_site(site: Path) -> None:
     pattern = re.compile(r'(?:src|href)="(https?:)?//[^"]+\.(?:js|css|woff2?|ttf)', re.IGNORECASE)
     for page in (site / "html").rglob("*.html"):
         assert not pattern.search(page.read_text()), f"{page} loads a third-party file"
-    assert (site / "html" / "_static" / "vendor" / "vega-embed.min.js").exists()
+    assert (site / "html" / "_static" / "vendor" / "vega-lite.min.js").exists()
 
 
 def test_every_chart_on_the_site_is_valid_vega_lite(site: Path) -> None:

@@ -3,18 +3,37 @@
    and as tests/test_print_and_layout.py checks the layout on a laptop, a phone and paper. */
 
 /* ---------------------------------------------------------------------------------------------
-   The chart libraries (vega, vega-lite and vega-embed, vendored under _static/vendor/: 0.8 MB)
-   load only on a page that draws a chart: until they have, vegaEmbed is this stand-in, which
-   loads them on its first call and then hands every call to the real vegaEmbed. Each caller gets
-   the same promise as from vega-embed. Loaded in order, downloaded together, with the book's
-   chart theme (jsna-chart-config.js, written by the build from jsna/pages/charts.py: the charts'
-   specifications leave it out, so it is on the page once).
+   The chart libraries (vega and vega-lite, vendored under _static/vendor/: 0.8 MB) load only on
+   a page that draws a chart: until they have, vegaEmbed is this stand-in, which loads them on its
+   first call and then draws every call with jsnaDraw. Each caller gets a promise of what
+   vega-embed's gives ({view, spec, vgSpec, finalize}). Loaded in order, downloaded together,
+   with the book's chart theme (jsna-chart-config.js, written by the build from
+   jsna/pages/charts.py: the charts' specifications leave it out, so it is on the page once).
+
+   jsnaDraw is what the book used of vega-embed (60 KB more on every chart page): compile a
+   Vega-Lite specification with the theme, draw it as SVG in the element with hover, and log
+   Vega's warnings (the browser tests fail on any). Its tooltips are Vega's own (the mark's
+   title, shown by the browser), mouse-only as vega-embed's were.
 
    Vega names the element it draws in after the specification's description, and "Vega
    visualization" when it has none (the book's specifications leave it out: the alt text is the
    element's name already, its aria-label or the caption its aria-labelledby points to). Every
    vegaEmbed call therefore gives the element back the name it had before.
    --------------------------------------------------------------------------------------------- */
+function jsnaDraw(element, spec, options) {
+  options = options || {};
+  var target = typeof element === "string" ? document.querySelector(element) : element;
+  var isVega = options.mode === "vega" || /\/schema\/vega\//.test(spec.$schema || "");
+  var vgSpec = isVega ? spec : vegaLite.compile(spec, { config: options.config || {} }).spec;
+  var view = new vega.View(vega.parse(vgSpec, isVega ? options.config : undefined), {
+    container: target, renderer: options.renderer || "svg", hover: true, logLevel: vega.Warn
+  });
+  target.classList.add("vega-embed");
+  return view.runAsync().then(function () {
+    return { view: view, spec: spec, vgSpec: vgSpec, finalize: function () { view.finalize(); } };
+  });
+}
+
 function jsnaKeepsName(embed) {
   var named = function (element, spec, options) {
     var target = typeof element === "string" ? document.querySelector(element) : element;
@@ -43,13 +62,13 @@ function jsnaKeepsName(embed) {
   function load() {
     if (!loading) {
       loading = new Promise(function (resolve, reject) {
-        ["vendor/vega.min.js", "vendor/vega-lite.min.js", "vendor/vega-embed.min.js", "jsna-chart-config.js"].forEach(function (file, i, files) {
+        ["vendor/vega.min.js", "vendor/vega-lite.min.js", "jsna-chart-config.js"].forEach(function (file, i, files) {
           var script = document.createElement("script");
           script.src = folder + file;
           script.async = false;
           script.onerror = function () { reject(new Error("could not load " + file)); };
           if (i === files.length - 1) script.onload = function () {
-            if (typeof window.vegaEmbed === "function" && !window.vegaEmbed.jsnaNamed) window.vegaEmbed = jsnaKeepsName(window.vegaEmbed);
+            if (window.vega && window.vegaLite) window.vegaEmbed = jsnaKeepsName(jsnaDraw);
             resolve(window.vegaEmbed);
           };
           document.head.appendChild(script);
@@ -60,7 +79,7 @@ function jsnaKeepsName(embed) {
   }
   var standIn = function (element, spec, options) {
     return load().then(function (embed) {
-      if (typeof embed !== "function" || embed === standIn) throw new Error("vega-embed did not load");
+      if (typeof embed !== "function" || embed === standIn) throw new Error("the chart libraries did not load");
       return embed(element, spec, options);
     });
   };

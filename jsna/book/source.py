@@ -31,7 +31,7 @@ from jsna.pages.escape import html_attr, html_text, markdown_text
 from jsna.pages.text import MARMOT_OBJECTIVES, listing
 
 #: Vendored browser libraries: npm package -> file in its build folder.
-VENDORED_JS = {"vega": "vega.min.js", "vega-lite": "vega-lite.min.js", "vega-embed": "vega-embed.min.js"}
+VENDORED_JS = {"vega": "vega.min.js", "vega-lite": "vega-lite.min.js"}
 #: Pages the build writes itself rather than copying from chapters/.
 GENERATED_PAGES = {"about/definitions", "about/store"}
 
