@@ -236,6 +236,9 @@ def test_mark_words_follow_the_specification() -> None:
     assert charts.mark_words(spec)["England"] == "dotted line with squares"
     line["encoding"].pop("strokeDash")
     assert charts.mark_words(spec)["England"] == "solid line with squares"
+    # England with one value (a later period has none yet) is one diamond: no line is drawn.
+    one = trend_data().assign(value=[1.0, 2.0, 1.5, None])
+    assert charts.mark_words(charts.interval_trend(one, title="t", subtitle="s", unit="%", order=["2020", "2021"]))["England"] == "diamond"
 
     shares = pd.DataFrame({"sex": ["Male", "Female"], "age_band": ["0-4", "0-4"], "share": [50.0, 50.0]})
     pyramid = charts.pyramid(shares, shares, title="t", subtitle="s", place_label="Here 2022", comparator_label="England 2021")

@@ -512,8 +512,9 @@ def show(
 # What the marks look like, in words, read from the specification
 # --------------------------------------------------------------------------------------------
 #: Point shapes in words (plural: a series has several points).
-SHAPE_WORDS = {"circle": "circles", "square": "squares", "diamond": "diamonds", "triangle-up": "upward triangles",
-               "triangle-down": "downward triangles", "triangle": "triangles", "cross": "crosses", "stroke": "short lines"}  # fmt: skip
+SHAPE_WORD = {"circle": "circle", "square": "square", "diamond": "diamond", "triangle-up": "upward triangle",
+              "triangle-down": "downward triangle", "triangle": "triangle", "cross": "cross", "stroke": "short line"}  # fmt: skip
+SHAPE_WORDS = {shape: word + ("es" if word.endswith("s") else "s") for shape, word in SHAPE_WORD.items()}
 #: Layers that draw a field with a meaning of its own: the field -> what the layer shows.
 ROLE_FIELDS = {"lower_95_0": "95% confidence interval", "upper_95_0": "95% confidence interval", "fitted": "slope index of inequality",
                "range_from": "range"}
@@ -554,6 +555,14 @@ def _mark_phrase(mark: dict, encoding: dict, dash, shape) -> str | None:
     if kind in ("point", "circle", "square", "tick"):
         return SHAPE_WORDS.get(shape or mark.get("shape") or ("square" if kind == "square" else "circle"), "points")
     return None
+
+
+def _points(rows, field: str | None, value, y: str | None) -> int | None:
+    """How many rows of a series (``field`` == ``value``) have a number to draw at ``y``; None
+    when the rows are not to hand."""
+    if not isinstance(rows, list) or field is None or y is None:
+        return None
+    return sum(1 for row in rows if isinstance(row, dict) and row.get(field) == value and isinstance(row.get(y), (int, float)) and row[y] == row[y])
 
 
 def _unit_layers(spec: dict, data=None):
@@ -609,7 +618,10 @@ def mark_words(chart: alt.TopLevelMixin | dict) -> dict[str, str]:
             for i, value in enumerate(keyed["scale"]["domain"]):
                 pattern = scaled["strokeDash"]["scale"]["range"][i] if "strokeDash" in scaled else dash
                 symbol = scaled["shape"]["scale"]["range"][i] if "shape" in scaled else shape
-                add(value, _mark_phrase(mark, encoding, pattern, symbol))
+                if mark.get("type") == "line" and mark.get("point") and _points(rows, keyed.get("field"), value, fields[0]) == 1:
+                    add(value, SHAPE_WORD.get(symbol or "circle", "point"))  # one point draws no line: England's one value
+                else:
+                    add(value, _mark_phrase(mark, encoding, pattern, symbol))
         elif isinstance(rows, list) and len(rows) == 1 and "label" in rows[0]:
             add(rows[0]["label"], _mark_phrase(mark, encoding, dash, shape))
         elif "color" in scaled:
