@@ -154,7 +154,7 @@ def test_a_ward_profile_uses_its_township_in_its_findings_table_and_intro(store:
     # Each finding quotes the township's value that the table shows, at the table's period.
     line = next(line for line in findings.splitlines() if "Emergency admissions" in line)
     cells = row_of(spine, "Emergency admissions for falls (per 100,000)")
-    period, value, township_value = cells[1], cells[3], cells[4]
+    period, value, township_value = cells[1], cells[3].split("(")[0], cells[4]
     assert f"({value} per 100,000 in {period})" in line and f"{township} ({township_value})" in line
     assert "Worse" in cells[6] and "significantly worse than North township" in line
     # The pyramid too compares the ward with its township where the store has its ages.
@@ -169,7 +169,7 @@ def test_a_township_profile_and_chapter_compare_with_the_borough_and_england(sto
     spine = views.spine_table(store, T1, "age_well")
     assert ">Compared with Borough<" in spine and ">Compared with England<" in spine
     cells = row_of(spine, "Emergency admissions for falls (per 100,000)")
-    assert cells[3:6] == ["130.0", "100.0", "110.0"]  # the township, the borough, England
+    assert cells[3:6] == ["130.0(128.0 to 132.0)", "100.0", "110.0"]  # the township with its interval, the borough, England
     findings = views.headline_findings(store, T1, chapter="age_well")
     assert findings.splitlines()[0] == ("- Emergency admissions for falls in North township (130.0 per 100,000 in 2022) are significantly "
                                         "worse than Borough (100.0) and England (110.0).")
@@ -260,7 +260,7 @@ def later_than_england(tmp_path: Path) -> Store:
 def test_the_trend_chart_headlines_the_period_the_summary_shows(tmp_path: Path) -> None:
     store = later_than_england(tmp_path)
     summary = row_of(views.spine_table(store, BOROUGH, "age_well"), "Emergency admissions for falls (per 100,000)")
-    assert summary[1:4] == ["2020", "520", "106.0"]  # 100 + 3 x 2 years back; England 110 in 2020
+    assert summary[1:4] == ["2020", "520", "106.0(104.0 to 108.0)"]  # 100 + 3 x 2 years back, ± 2; England 110 in 2020
     finding = views.headline_findings(store, BOROUGH, chapter="age_well").splitlines()[0]
     assert "(106.0 per 100,000 in 2020)" in finding and "getting better" in finding
     figure = views.trend_figure(store, BOROUGH, "admissions")

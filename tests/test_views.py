@@ -232,7 +232,8 @@ def test_spine_table_rows_equal_the_store(store: Store, folder: Path) -> None:
         wards = df.loc[(df["indicator_id"] == "life_exp") & (df["area_type"] == "ward") & (df["sex"] == sex) & (df["years"] == 3)
                        & (df["period_end"] == 2022), "value"]  # fmt: skip
         assert cells[:7] == [
-            f"Life expectancy at birth (years) – {words}", "2022", f"{row['count']:,.0f}", f"{row['value']:.1f}",
+            f"Life expectancy at birth (years) – {words}", "2022", f"{row['count']:,.0f}",
+            f"{row['value']:.1f}({row['lower_95_0']:.1f} to {row['upper_95_0']:.1f})",  # the 95% interval beneath the value
             f"{row['england_value']:.1f}", f"{row['region_value']:.1f}", f"{wards.min():.1f} – {wards.max():.1f} (2020 - 22)",
         ]  # fmt: skip
         assert row["compared_to_england"] in cells[7]
@@ -260,7 +261,7 @@ def test_spine_table_ward_ranges(store: Store) -> None:
 def test_spine_table_marks_suppressed_values_with_a_footnote(store: Store) -> None:
     table = views.spine_table(store, W3, "age_well")
     cells = row_of(table, "Emergency admissions for falls (per 100,000)")
-    assert cells[1:4] == ["2020 - 22", "[c]", "[c]"]  # wards show pooled periods
+    assert cells[1:4] == ["2020 - 22", "[c]", "[c]"]  # wards show pooled periods; no interval to give the value away
     assert "Not compared" in cells[7]
     assert "[c] confidential" in table and SUPPRESSED_NOTE[4:] in table
     assert "[c] confidential" not in views.spine_table(store, W1, "age_well")
@@ -418,7 +419,7 @@ def test_profile_spine_covers_every_chapter_against_the_parent(store: Store) -> 
     table = views.profile_spine(store, T1)
     assert "Live well" in table and "Age well" in table
     cells = row_of(table, "Life expectancy at birth (years) – men")
-    assert cells[3:5] == ["75.0", "78.0"] and "Worse" in cells[6] and "Worse" in cells[7]
+    assert cells[3:5] == ["75.0(73.0 to 77.0)", "78.0"] and "Worse" in cells[6] and "Worse" in cells[7]
     assert ">Compared with Borough<" in table
     # The authority's profile: against its region and England.
     borough = views.profile_spine(store, BOROUGH)

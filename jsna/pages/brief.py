@@ -232,7 +232,7 @@ def every_indicator(store: Store, code: str) -> str:
     for chapter, rows in table.chapters.items():
         body = []
         for r in rows:
-            period, _count, value, *benchmarks = r.values
+            period, _count, value, _interval, *benchmarks = r.values  # the site's table gives the interval
             compared = [MISSING if r.row is None else badge_text(c) for c in r.compared]
             cells = [r.label, period, value, *benchmarks, *compared, trend_text(r.trend)]
             body.append("| " + " | ".join(pandoc_text(cell) for cell in cells) + " |")

@@ -64,6 +64,25 @@ def shown(row: pd.Series | None, column: str, decimals: int = 1) -> str:
     return text.number(row[column], "", decimals)
 
 
+def interval(row: pd.Series | None, decimals: int = 1) -> str:
+    """A row's 95% confidence interval as published ("27.1 to 32.2"): "[c]" when the value is
+    suppressed (its limits would give it away), "[x]" when it has none."""
+    if row is None or pd.isna(row.get("lower_95_0")) or pd.isna(row.get("upper_95_0")):
+        return SUPPRESSED if row is not None and suppressed(row) else MISSING
+    if suppressed(row):
+        return SUPPRESSED
+    return f"{text.number(row['lower_95_0'], '', decimals)} to {text.number(row['upper_95_0'], '', decimals)}"
+
+
+def with_interval(value: str, interval: str) -> str:
+    """A table cell with the value and, beneath it, its 95% interval in brackets: in the value's
+    column, so that the interval is beside every value without a column of its own (the tables
+    keep their verdict columns on screen at 1366 px)."""
+    if interval in (MISSING, SUPPRESSED):
+        return value
+    return f'{value}<br><span class="jsna-interval">({html_text(interval)})</span>'
+
+
 def decimals(unit: str) -> int:
     return 0 if unit in ("people", "count") else 1
 

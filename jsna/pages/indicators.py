@@ -23,12 +23,14 @@ from jsna.pages.html import (
     definition_link,
     footnotes,
     html_table,
+    interval,
     label,
     published_table,
     shown,
     suppressed,
     trend_cell,
     window,
+    with_interval,
 )
 from jsna.store import Store
 
@@ -414,7 +416,7 @@ def spine_table(store: Store, code: str, chapter: str) -> charts.Html:
         spread = ward_range(store, code, entry, sex)
         ranges |= spread is not None
         values = [
-            MISSING if row is None else html_text(row["period"]), shown(row, "count", 0), shown(row, "value", digits),
+            MISSING if row is None else html_text(row["period"]), shown(row, "count", 0), with_interval(shown(row, "value", digits), interval(row, digits)),
             *(shown(row, c.value, digits) for c in story.comparators), *([shown(row, "region_value", digits)] if authority else []),
             MISSING if spread is None else html_text(spread.text(digits)),
         ]  # fmt: skip
@@ -422,7 +424,7 @@ def spine_table(store: Store, code: str, chapter: str) -> charts.Html:
         body.append([definition_link(entry, sex), *values, *compared, trend_cell("" if row is None else row["recent_trend"])])
         cells += values + compared
         notes += [] if row is None else [row["note"]]
-    head = ["Indicator", "Period", "Count", "Value", *(html_text(n) for n in story.names), *([html_text(region)] if authority else []),
+    head = ["Indicator", "Period", "Count", "Value (95% interval)", *(html_text(n) for n in story.names), *([html_text(region)] if authority else []),
             html_text(f"Range across {plural}"), *(f"Compared with {html_text(n)}" for n in story.names), "Recent trend"]  # fmt: skip
     caption = f"{store.name(code)}: latest value of each indicator, compared with {story.words()}"
     range_note = [RANGE_NOTE.format(plural=plural, singular=singular)] if ranges else []
@@ -850,7 +852,7 @@ class ProfileTable:
 
     @property
     def head(self) -> list[str]:
-        return ["Indicator", "Period", "Count", "Value", *self.story.names, *(f"Compared with {n}" for n in self.story.names), "Recent trend"]
+        return ["Indicator", "Period", "Count", "Value (95% interval)", *self.story.names, *(f"Compared with {n}" for n in self.story.names), "Recent trend"]
 
     @property
     def caption(self) -> str:
@@ -872,7 +874,7 @@ def profile_table(store: Store, code: str) -> ProfileTable:
         chosen = [(entry, sex) for entry, sex in entries if entry["chapter"] == chapter]
         chapters[chapter] = [
             ProfileRow(entry, sex, row, [MISSING if row is None else str(row["period"]), shown(row, "count", 0), shown(row, "value", decimals(entry["unit"])),
-                                         *(shown(row, c.value, decimals(entry["unit"])) for c in story.comparators)],
+                                         interval(row, decimals(entry["unit"])), *(shown(row, c.value, decimals(entry["unit"])) for c in story.comparators)],
                        [MISSING if row is None else row[c.compared] for c in story.comparators])
             for entry, sex, row in latest_rows(store, code, chosen)
         ]  # fmt: skip
@@ -889,7 +891,9 @@ def profile_spine(store: Store, code: str) -> charts.Html:
         body.append(chapter_words(chapter))
         for r in rows:
             compared = [MISSING if r.row is None else badge(c) for c in r.compared]
-            body.append([definition_link(r.entry, r.sex), *(html_text(v) for v in r.values), *compared, trend_cell(r.trend)])
+            period, count, value, spread, *benchmarks = r.values
+            cells = [html_text(period), html_text(count), with_interval(html_text(value), spread), *(html_text(b) for b in benchmarks)]
+            body.append([definition_link(r.entry, r.sex), *cells, *compared, trend_cell(r.trend)])
     return html_table([html_text(h) for h in table.head], body, caption=table.caption, notes=table.notes())
 
 
