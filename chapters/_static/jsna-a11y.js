@@ -116,13 +116,18 @@ var JSNA_SMALLEST_SCALE = 0.4;
 /* A chart's plot is laid out again no narrower than this share of its width (the every-indicator
    grid's cells still hold their numbers). */
 var JSNA_NARROWEST_PLOT = 0.7;
+/* ... and, in a wider column, no wider than this share of its width (a trend's points stay a
+   readable distance apart; the words keep their size). */
+var JSNA_WIDEST_PLOT = 1.5;
 
 /* Fit a chart to the width of its column. The charts are drawn at a fixed width (Altair's
-   `width=`), so, in turn: (1) lay the chart out again with a narrower plot, which keeps its words
-   at their size, as far as JSNA_NARROWEST_PLOT; (2) scale the drawing down to the column (an SVG
-   scales without loss, and the browser still finds the mark under the pointer for the tooltips);
-   (3) when even that would make it smaller than JSNA_SMALLEST_SCALE, leave it at its drawn size,
-   to scroll. Done again when the window's width changes. */
+   `width=`). In a wider column a single or layered chart is laid out again to take the column's
+   width (as far as JSNA_WIDEST_PLOT). In a narrower one, in turn: (1) lay the chart out again
+   with a narrower plot, which keeps its words at their size, as far as JSNA_NARROWEST_PLOT;
+   (2) scale the drawing down to the column (an SVG scales without loss, and the browser still
+   finds the mark under the pointer for the tooltips); (3) when even that would make it smaller
+   than JSNA_SMALLEST_SCALE, leave it at its drawn size, to scroll. Done again when the window's
+   width changes. */
 function jsnaFit(result) {
   var view = result.view;
   var box = view.container();
@@ -142,7 +147,11 @@ function jsnaFit(result) {
     box.classList.remove("jsna-scaled", "jsna-wide");
     var column = box.clientWidth;
     var width = drawnWidth();
-    if (!column || width <= column) return;
+    if (!column) return;
+    if (width <= column) {
+      var wider = Math.min(Math.floor(column - (width - box.jsnaWidth)), Math.floor(box.jsnaWidth * JSNA_WIDEST_PLOT));
+      return flexible && wider > box.jsnaWidth ? view.width(wider).runAsync() : undefined;
+    }
     var plot = Math.max(Math.floor(column - (width - box.jsnaWidth)), Math.ceil(box.jsnaWidth * JSNA_NARROWEST_PLOT), 120);
     var relayout = flexible && plot < box.jsnaWidth ? view.width(plot).runAsync() : Promise.resolve(view);
     return relayout.then(function () {
