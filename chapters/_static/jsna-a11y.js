@@ -233,8 +233,8 @@ function jsnaStackable(table) {
    (the download beside it: jsna/pages/charts.py, Figure): the columns the figure names in
    data-columns, in that order, an empty cell as [x] (not available), and without the quote the
    file puts before text a spreadsheet would read as a formula. The new table is then labelled
-   and fitted like every other (jsnaStackable, jsnaFitTable). Where the file cannot be read (a page opened
-   from disk), the table says so; the file's link is beside it. data-table on the details says
+   and fitted like every other (jsnaStackable, jsnaFitTable). Where the file cannot be read (a
+   page opened from disk), the table says so; the file's link is beside it. data-table on the details says
    how far it got: "loading", "loaded", "failed".
    --------------------------------------------------------------------------------------------- */
 function jsnaCsvRows(text) {

@@ -1,14 +1,14 @@
 """Charts for the book: Altair specs shown with their alt text, data table and CSV download.
 
 Every chart goes through :func:`show`, which emits one HTML block: a ``<div>`` that the
-vendored vega-embed renders (no CDN: jsna-a11y.js loads the libraries), the alt text,
+vendored Vega and Vega-Lite draw (no CDN: jsna-a11y.js loads them), the alt text,
 a collapsible data table with the same numbers and one link to the chart's CSV file. The
 block's id is a hash of its content, so the same data always gives the same page.
 
 A chart's numbers are on its page once, in the specification (which the chart is drawn from).
 Its data table (the numbers as text) is made from its CSV file when a reader opens it
-(:data:`TABLE_FROM_CSV`): the same numbers, not a second copy in every page. The CSV is a file of its own, under
-``downloads/charts/`` in the site: the figure hands it to the notebook as output metadata
+(:data:`TABLE_FROM_CSV`): the same numbers, not a second copy in the page. The CSV is a file of
+its own, under ``downloads/charts/`` in the site: the figure hands it to the notebook as output metadata
 (:data:`CHART_CSV`, beside the HTML, which the page never shows) and the build's publish step
 (:func:`jsna.book.publish.publish_chart_downloads`) writes every notebook's chart files, with
 the release, and checks that every link on every page has its file. Each CSV carries what its
@@ -101,7 +101,7 @@ def _block_id(spec: str, name: str) -> str:
 
 
 def embed_html(chart: alt.TopLevelMixin | dict, element_id: str, alt_text: str, *, caption_id: str | None = None) -> str:
-    """The ``<div>`` and the ``jsnaChart`` call (chapters/_static/jsna-a11y.js: vega-embed with the
+    """The ``<div>`` and the ``jsnaChart`` call (chapters/_static/jsna-a11y.js: Vega-Lite with the
     book's theme) for one chart. The ``<div>`` is focusable: a chart wider than the text column
     (the tartan rug) scrolls, and the keyboard must reach it. Once drawn, the chart is one image
     named by its alt text: Vega's SVG marks are hidden from assistive technology rather than read
@@ -225,8 +225,8 @@ def _cell(value) -> str:
 def _as_csv(spec: dict, datasets: dict[str, list]) -> dict:
     """``spec`` with each dataset of records as CSV text, and ``format`` (``csv`` and the type of
     every column but those of text without gaps, so that numbers are numbers and an empty cell
-    reads as null) on each place the specification names it. A dataset that is not records, or has a column of mixed types, stays
-    as JSON."""
+    reads as null) on each place the specification names it. A dataset that is not records, or
+    has a column of mixed types, stays as JSON."""
     formats = {}
     for name, rows in datasets.items():
         if not rows or not all(isinstance(row, dict) for row in rows):
