@@ -18,6 +18,7 @@ import pandas as pd
 import yaml
 
 from jsna import store
+from jsna.book.stylesheets import prune_stylesheets
 from jsna.compute import disclosure
 from jsna.config import Settings
 from jsna.errors import BuildError
@@ -49,6 +50,7 @@ def run_sphinx(settings: Settings) -> None:
     result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode != 0:
         raise BuildError(f"Jupyter Book (Sphinx) failed with warnings treated as errors:\n{result.stderr[-6000:]}")
+    prune_stylesheets(settings.html)  # Sphinx copies the themes' full stylesheets on every run
 
 
 def publish_downloads(settings: Settings, tables: dict[str, pd.DataFrame]) -> None:
