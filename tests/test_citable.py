@@ -293,11 +293,20 @@ def shown_cell(text: str) -> str:
     return "[x]" if text == "" else text[1:] if text[:1] == "'" and text[1:2] in FORMULA_STARTS else text
 
 
+def shown_column(cells: list[str]) -> list[str]:
+    """A column as the table shows it: numbers all to the most decimal places any has."""
+    numbers = [c for c in cells if c != "[x]"]
+    if not numbers or not all(re.fullmatch(r"-?\d+(\.\d+)?", c) for c in numbers):
+        return cells
+    places = max(len(c.partition(".")[2]) for c in numbers)
+    return [c if c == "[x]" else f"{float(c):.{places}f}" for c in cells]
+
+
 @pytest.mark.smoke
 @pytest.mark.browser
 def test_a_chart_s_data_table_is_made_from_its_csv_file_when_opened(site: Path, server: str, browser) -> None:
     """The table a reader opens under a chart holds the CSV file's rows and the figure's columns,
-    [x] for a gap and no spreadsheet quote; opened from disk, where the file cannot be fetched,
+    [x] for a gap, numbers to one number of decimal places a column, and no spreadsheet quote; opened from disk, where the file cannot be fetched,
     it says so."""
     page = browser.new_page()
     page.goto(f"{server}/borough/dudley/live_well.html", wait_until="load")
@@ -311,7 +320,7 @@ def test_a_chart_s_data_table_is_made_from_its_csv_file_when_opened(site: Path, 
         rows = read_csv((site / "html" / "borough" / "dudley" / one.get_attribute("data-csv")).resolve().read_text())
         at = [rows[0].index(c) for c in columns]
         shown = one.locator("table").evaluate("t => [...t.rows].map(r => [...r.cells].map(c => c.textContent))")
-        expected = [[shown_cell(row[k]) for k in at] for row in rows[1:]]
+        expected = [list(row) for row in zip(*(shown_column([shown_cell(row[k]) for row in rows[1:]]) for k in at))]
         assert shown == [columns, *expected]
         assert one.locator("table.jsna-stack").count() == 1  # labelled for the phone layout like every table
     page.close()

@@ -231,8 +231,9 @@ function jsnaStackable(table) {
    Charts' data tables. A chart's numbers are on its page once, in its specification; its data
    table (the same numbers as text) is made when a reader opens it, from the chart's CSV file
    (the download beside it: jsna/pages/charts.py, Figure): the columns the figure names in
-   data-columns, in that order, an empty cell as [x] (not available), and without the quote the
-   file puts before text a spreadsheet would read as a formula. The new table is then labelled
+   data-columns, in that order, an empty cell as [x] (not available), a column of numbers to one
+   number of decimal places, and without the quote the file puts before text a spreadsheet would
+   read as a formula. The new table is then labelled
    and fitted like every other (jsnaStackable, jsnaFitTable). Where the file cannot be read (a
    page opened from disk), the table says so; the file's link is beside it. data-table on the details says
    how far it got: "loading", "loaded", "failed".
@@ -261,6 +262,15 @@ function jsnaCellText(text) {
   return /^'[=+\-@\t\r]/.test(text) ? text.slice(1) : text;
 }
 
+/* A column of numbers with as many decimal places in each cell as the most any has ("20.0" beside
+   "16.71" shows as 20.00), as a table of figures prints them; any other column as it is. */
+function jsnaColumnText(column) {
+  var numbers = column.filter(function (text) { return text !== "[x]"; });
+  if (!numbers.length || !numbers.every(function (text) { return /^-?\d+(\.\d+)?$/.test(text); })) return column;
+  var places = Math.max.apply(null, numbers.map(function (text) { return (text.split(".")[1] || "").length; }));
+  return column.map(function (text) { return text === "[x]" ? text : Number(text).toFixed(places); });
+}
+
 function jsnaLoadTable(details) {
   if (details.dataset.table) return;
   details.dataset.table = "loading";
@@ -282,10 +292,11 @@ function jsnaLoadTable(details) {
       th.textContent = jsnaCellText(name);
       head.appendChild(th);
     });
+    var shown = at.map(function (i) { return jsnaColumnText(rows.map(function (row) { return jsnaCellText(row[i]); })); });
     var cells = table.createTBody();
-    rows.forEach(function (row) {
+    rows.forEach(function (row, r) {
       var tr = cells.insertRow();
-      at.forEach(function (i) { tr.insertCell().textContent = jsnaCellText(row[i]); });
+      shown.forEach(function (column) { tr.insertCell().textContent = column[r]; });
     });
     body.replaceChildren(table);
     jsnaStackable(table);
