@@ -338,3 +338,23 @@ def _content_text(objects, data: bytes, resources: bytes, seen: set[int]) -> str
                     out.append(_content_text(objects, objects[form][1], _resources(objects, objects[form][0]) or resources, seen | {form}))
             operands = []
     return "".join(out)
+
+
+def test_the_sidebar_buttons_a_reader_sees_open_and_hide_the_navigation(site: Path, server: str, browser) -> None:
+    """The themes bind only their first, hidden, sidebar button: on a phone the visible one must
+    open the navigation (a dialog), on a laptop hide and show the sidebar."""
+    page, _, _ = open_page(browser, server, f"{township_folder()}/live_well.html", PHONE)
+    page.locator(".primary-toggle:visible").first.click()
+    page.wait_for_function("document.getElementById('pst-primary-sidebar-modal').open")
+    assert page.locator("#pst-primary-sidebar-modal a", has_text="Live well").count() >= 1
+    page.keyboard.press("Escape")
+    page.wait_for_function("!document.getElementById('pst-primary-sidebar-modal').open")
+    page.locator(".secondary-toggle:visible").first.click()
+    page.wait_for_function("document.getElementById('pst-secondary-sidebar-modal').open")
+    page.close()
+    page, _, _ = open_page(browser, server, f"{township_folder()}/live_well.html", LAPTOP)
+    page.locator(".primary-toggle:visible").first.click()
+    page.wait_for_function("document.getElementById('pst-primary-sidebar').classList.contains('pst-sidebar-hidden')")
+    page.locator(".primary-toggle:visible").first.click()
+    page.wait_for_function("!document.getElementById('pst-primary-sidebar').classList.contains('pst-sidebar-hidden')")
+    page.close()

@@ -329,6 +329,16 @@ document.addEventListener("DOMContentLoaded", function () {
     button.appendChild(words);
     button.removeAttribute("aria-label");
   });
+  /* The themes (pydata-sphinx-theme, sphinx-book-theme) give only the first sidebar button of each
+     kind its click handler: the navigation bar's, which this layout hides. The buttons a reader
+     sees, in the article's header, did nothing: on a phone the navigation could not be opened.
+     They now press the first. */
+  ["primary-toggle", "secondary-toggle"].forEach(function (kind) {
+    var buttons = document.querySelectorAll("." + kind);
+    Array.prototype.slice.call(buttons, 1).forEach(function (button) {
+      button.addEventListener("click", function (event) { event.preventDefault(); buttons[0].click(); });
+    });
+  });
   document.querySelectorAll("li.has-children > details > summary").forEach(function (summary) {
     if (!summary.textContent.trim() && !summary.getAttribute("aria-label")) {
       var link = summary.parentElement.parentElement.querySelector(":scope > a");
