@@ -3,7 +3,6 @@ it must keep, and that its output is the same every time."""
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 from jsna.book.stylesheets import prune_stylesheets
@@ -112,22 +111,3 @@ def test_the_same_site_prunes_to_the_same_bytes(tmp_path: Path) -> None:
     css = ".b, .card, .a{color:red}\n@media (max-width:1px){#main, #x{top:0}}\n.used-one .Mixed-Case{left:0}\n"
     outputs = {pruned(tmp_path / str(i), css) for i in range(2)}
     assert len(outputs) == 1
-
-
-def test_the_pages_link_each_pruned_stylesheet_by_its_own_version(tmp_path: Path) -> None:
-    """Sphinx versions a stylesheet by the theme's original; when the pruned file changes (a new
-    page uses a class none used before) its links must change too, or browsers keep the old."""
-    versions = []
-    for n, page in enumerate((PAGE, PAGE.replace("used-one", "absent"))):
-        html = site(tmp_path / str(n), ".card{color:red}.absent{color:blue}", page=page + '<link href="../_static/theme.css?digest=0abc12">')
-        (html / "_static" / "search.js").write_text("// no class here")
-        (html / "search.html").write_text('<script src="_static/search.js?v=1234"></script><link href="_static/theme.css?v=0abc12">')
-        prune_stylesheets(html)
-        pruned = (html / "_static" / "theme.css").read_bytes()
-        version = hashlib.sha256(pruned).hexdigest()[:12]
-        assert f'href="../_static/theme.css?v={version}"' in (html / "index.html").read_text()
-        assert (html / "search.html").read_text() == f'<script src="_static/search.js?v=1234"></script><link href="_static/theme.css?v={version}">'
-        prune_stylesheets(html)  # again: nothing changes
-        assert f"?v={version}" in (html / "index.html").read_text() and (html / "_static" / "theme.css").read_bytes() == pruned
-        versions.append(version)
-    assert versions[0] != versions[1]

@@ -16,7 +16,6 @@ no scan of the files can see.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,8 +72,7 @@ class UsedNames:
 
 def prune_stylesheets(html: Path) -> PruneReport:
     """Prune every stylesheet of the built site ``html`` (:func:`prune_css`) against the words
-    of its content (:func:`used_names`); each file is rewritten only when it changes, and the
-    pages' links to it name the pruned file's version (:func:`version_links`)."""
+    of its content (:func:`used_names`); each file is rewritten only when it changes."""
     used = used_names(html)
     report = PruneReport()
     for path in stylesheets(html):
@@ -85,29 +83,7 @@ def prune_stylesheets(html: Path) -> PruneReport:
             continue  # not UTF-8: leave it alone rather than guess its encoding
         write_if_changed(path, pruned)
         report.files[path.relative_to(html).as_posix()] = (len(original), len(pruned))
-    version_links(html, [html / name for name in report.files])
     return report
-
-
-#: A page's link to a file under ``_static`` with the version Sphinx gives it (``?v=``,
-#: ``?digest=``), so that a browser fetches the file again when it changes.
-VERSIONED = re.compile(r"(_static/[^\"'?#\s]+)\?(?:v|digest)=[0-9A-Za-z]+")
-
-
-def version_links(html: Path, files: list[Path]) -> None:
-    """Give every page's link to each of ``files`` the version of the file as it now is (a hash
-    of its bytes). Sphinx versions a stylesheet by the theme's original: a pruned file that
-    changes while the original does not (a page of a new edition uses a class no page used
-    before) would keep its version, and a returning reader's browser its old copy."""
-    versions = {path.relative_to(html).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()[:12] for path in files}
-
-    def versioned(link: re.Match) -> str:
-        version = versions.get(link.group(1))
-        return f"{link.group(1)}?v={version}" if version else link.group(0)
-
-    for page in sorted(html.rglob("*.html")):
-        text = page.read_text(encoding="utf-8")
-        write_if_changed(page, VERSIONED.sub(versioned, text))
 
 
 def stylesheets(html: Path) -> list[Path]:
@@ -117,8 +93,8 @@ def stylesheets(html: Path) -> list[Path]:
 
 
 def used_names(html: Path) -> UsedNames:
-    """Every word, and every :data:`PREFIX`, in every content file of the site
-    (:data:`CONTENT_SUFFIXES`); never a stylesheet: a class a stylesheet names is not one a page uses."""
+    """Every word in every content file of the site (:data:`CONTENT_SUFFIXES`), stylesheets
+    excepted: a class a stylesheet names is not a class a page uses."""
     words: set[bytes] = set()
     prefixes: set[bytes] = set()
     for path in sorted(html.rglob("*")):
