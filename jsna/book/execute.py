@@ -122,17 +122,12 @@ def execute_job(job: Job, root: str, book: str, failed: str, key: str, store: st
             kernel_name="python3", report_mode=False, km=kernel,
         )  # fmt: skip
     except PapermillExecutionError as error:
-        kept = Path(failed) / job.output
-        kept.parent.mkdir(parents=True, exist_ok=True)
-        if tmp.exists():
-            os.replace(tmp, kept)
+        kept = keep_failed(tmp, failed, job)
         first_line = str(error.evalue).splitlines()[0] if str(error.evalue) else ""
-        # Number the cell as in the template: papermill's injected parameters cell is not there.
-        number = error.cell_index + (0 if job.parameters else 1)
         source = (error.source or "").strip().splitlines()[0][:80] if error.source else ""
         raise BuildError(
             f"notebook failed: place {job.place_name} ({job.place}), chapter {job.chapter!r}, "
-            f"cell {number} of {job.template} ({source!r}): {error.ename}: {first_line}\n"
+            f"cell {template_cell(error.cell_index, job)} of {job.template} ({source!r}): {error.ename}: {first_line}\n"
             f"The failed notebook is kept at {kept}"
         ) from None
     except Exception as error:  # kernel died, bad template: still name the job
@@ -143,17 +138,30 @@ def execute_job(job: Job, root: str, book: str, failed: str, key: str, store: st
             reset_kernel(kernel)
     unshown = finish_notebook(tmp, _slices(Path(book) / store))
     if unshown:
-        kept = Path(failed) / job.output
-        kept.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(tmp, kept)
+        kept = keep_failed(tmp, failed, job)
         index, text = unshown[0]
         raise BuildError(
             f"notebook failed: place {job.place_name} ({job.place}), chapter {job.chapter!r}, "
-            f"cell {index + (0 if job.parameters else 1)} of {job.template}: it shows {text!r} where a figure or table "
+            f"cell {template_cell(index, job)} of {job.template}: it shows {text!r} where a figure or table "
             f"belongs (making its HTML failed; run the cell in the kept notebook to see why)\nThe failed notebook is kept at {kept}"
         )
     os.replace(tmp, output)
     return job.output
+
+
+def keep_failed(tmp: Path, failed: str, job: Job) -> Path:
+    """Move a failed notebook (if it was written) under ``failed/`` for inspection: the site's
+    folder never holds it. Returns where it is kept."""
+    kept = Path(failed) / job.output
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    if tmp.exists():
+        os.replace(tmp, kept)
+    return kept
+
+
+def template_cell(index: int, job: Job) -> int:
+    """A cell's number as in the template: papermill's injected parameters cell is not there."""
+    return index + (0 if job.parameters else 1)
 
 
 #: This worker's digests of the store's parts (the store does not change during a build).

@@ -287,14 +287,16 @@ def embedded_records(spec: dict) -> dict[str, list]:
     return out
 
 
+_SPACE = re.compile(r"\s*")
+
+
 def embedded_specs(page: str) -> list[dict]:
     """The specifications a page's ``jsnaChart("#id", SPEC)`` calls embed, as written."""
     decoder, specs = json.JSONDecoder(), []
     for call in re.finditer(r"jsnaChart\(", page):
         try:
             _, end = decoder.raw_decode(page, call.end())  # the element's id
-            start = page.index(",", end) + 1
-            spec, _ = decoder.raw_decode(page, start + len(page[start : start + 20]) - len(page[start : start + 20].lstrip()))
+            spec, _ = decoder.raw_decode(page, _SPACE.match(page, page.index(",", end) + 1).end())
         except ValueError:
             continue
         if isinstance(spec, dict):

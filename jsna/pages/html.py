@@ -67,10 +67,12 @@ def shown(row: pd.Series | None, column: str, decimals: int = 1) -> str:
 def interval(row: pd.Series | None, decimals: int = 1) -> str:
     """A row's 95% confidence interval as published ("27.1 to 32.2"): "[c]" when the value is
     suppressed (its limits would give it away), "[x]" when it has none."""
-    if row is None or pd.isna(row.get("lower_95_0")) or pd.isna(row.get("upper_95_0")):
-        return SUPPRESSED if row is not None and suppressed(row) else MISSING
+    if row is None:
+        return MISSING
     if suppressed(row):
         return SUPPRESSED
+    if pd.isna(row.get("lower_95_0")) or pd.isna(row.get("upper_95_0")):
+        return MISSING
     return f"{text.number(row['lower_95_0'], '', decimals)} to {text.number(row['upper_95_0'], '', decimals)}"
 
 
