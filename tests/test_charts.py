@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import functools
 import html
 import io
 import json
@@ -354,3 +355,18 @@ def test_a_data_table_shows_whole_counts_without_a_decimal_point_whatever_their_
     cells = re.findall(r"<td>([^<]*)</td>", html)
     assert cells == ["428", "1.5", "3", "[x]", "2.0", "[x]"]
     assert table["Count"].dtype == "double[pyarrow]"  # the caller's table is not changed
+
+
+def test_the_lean_specification_draws_the_same_chart_as_altair_s() -> None:
+    """Data as CSV text with its column types, the theme left to the page, shared encodings
+    written once: vl-convert draws the page's specification exactly as Altair's own (ids of clip
+    paths aside), with text gaps, booleans, whole and tiny numbers and numeric-looking text."""
+    data = pd.DataFrame({"period": ["2020", "2021", "2022", "2023"], "series": ["Here", "Here", "England", None],
+                         "value": [1.0, 2.5, 1e-9, 4.0], "flag": [True, False, True, False], "note": ["a, b", "", "c", "d"]})  # fmt: skip
+    base = alt.Chart(data).encode(x=alt.X("period:O"), y="value:Q", tooltip=["series", "note", "value"])
+    chart = alt.layer(base.mark_line(point=True), base.mark_text(dy=-8).encode(text="note:N").transform_filter("datum.flag"))
+    full = chart.to_dict()
+    lean = charts.lean_spec(full)
+    assert isinstance(next(iter(lean["datasets"].values())), str) and "config" not in lean and "x" in lean["encoding"]
+    unclip = functools.partial(re.sub, r"clip\d+", "clip")
+    assert unclip(vl_convert.vegalite_to_svg(lean, config=charts.THEME_CONFIG)) == unclip(vl_convert.vegalite_to_svg(full))
