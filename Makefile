@@ -1,6 +1,6 @@
 # Two commands do everything (see README): `make book` and `make test`.
 # Each bootstraps what it needs: a .venv from requirements.txt, the vendored browser libraries
-# from the npm registry, and (for tests) Debian's chromium.
+# from the npm registry, and (for tests) Debian's chromium and poppler-utils.
 
 PYTHON ?= python3
 VENV   := .venv
@@ -11,7 +11,7 @@ FINGERTIPS ?= data/fingertips
 OUT    ?= _build
 PYTEST_ARGS ?=
 
-.PHONY: book briefs test test-fast plan store-describe demo-data clean chromium release
+.PHONY: book briefs test test-fast plan store-describe demo-data clean test-tools release
 
 book: $(VENV)/.installed node_modules/.installed
 	$(PY) -m jsna build --data $(DATA) --parameters $(PARAMETERS) --fingertips $(FINGERTIPS) --out $(OUT)
@@ -37,12 +37,12 @@ review: $(VENV)/.installed node_modules/.installed
 	@test -n "$(BASE)" || { echo "make review needs BASE=REF, the git reference to compare with (for example BASE=origin/main)"; exit 2; }
 	$(PY) -m jsna review --base $(BASE) --out $(OUT)/review
 
-test: $(VENV)/.installed node_modules/.installed chromium
+test: $(VENV)/.installed node_modules/.installed test-tools
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # The unit tests alone: no build of the demonstration store, no notebooks, no browser (about a
 # minute on two cores). `make test` runs everything.
-test-fast: $(VENV)/.installed
+test-fast: $(VENV)/.installed test-tools
 	$(PY) -m pytest -n 2 -m "not slow and not smoke and not browser" $(PYTEST_ARGS)
 
 plan: $(VENV)/.installed
@@ -67,13 +67,14 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-# Browser tests drive Debian's chromium (Playwright's own browser download needs the internet).
-chromium:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  echo "Installing Debian's chromium for the browser tests"; \
+# Browser tests drive Debian's chromium (Playwright's own browser download needs the internet);
+# the brief tests read PDFs with poppler-utils (pdfinfo, pdftotext). Installed when missing.
+test-tools:
+	@command -v chromium >/dev/null 2>&1 && command -v pdfinfo >/dev/null 2>&1 || { \
+	  echo "Installing Debian's chromium and poppler-utils for the tests"; \
 	  SUDO=; [ "$$(id -u)" -eq 0 ] || SUDO="sudo -n"; \
 	  $$SUDO apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium fonts-liberation >/dev/null; }
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium fonts-liberation poppler-utils >/dev/null; }
 
 clean:
 	rm -rf $(OUT)

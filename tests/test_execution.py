@@ -271,3 +271,37 @@ def test_executor_choices_are_checked() -> None:
                                    ("spark", None, "the executors are"), ("dask", "local:two", "write local:N")):  # fmt: skip
         with pytest.raises(BuildError, match=words):
             Executor(kind, scheduler)
+
+
+def test_a_kernel_that_dies_because_its_port_was_taken_is_started_again(tmp_path: Path, monkeypatch) -> None:
+    """The race seen in CI: a port Jupyter chose for the kernel is bound by someone else before
+    the kernel binds it, and the kernel dies. The worker starts a fresh one on fresh ports."""
+    import socket
+
+    import jupyter_client.manager
+
+    from jsna.book import execute
+
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    started = []
+
+    class FirstStartCollides(jupyter_client.manager.KernelManager):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            if not started:  # Jupyter keeps ports it is given when it does not choose them
+                self.cache_ports = False
+                self.stdin_port = taken.getsockname()[1]
+            started.append(self)
+
+    monkeypatch.setattr(jupyter_client.manager, "KernelManager", FirstStartCollides)
+    try:
+        kernel = execute.start_worker_kernel(str(tmp_path))
+        assert len(started) == 2 and not started[0].is_alive() and kernel is started[1]
+        execute.reset_kernel(kernel, "1 + 1")  # it answers
+    finally:
+        taken.close()
+        for each in started:
+            each.shutdown_kernel(now=True) if each.is_alive() else None
+        monkeypatch.setattr(execute, "_KERNEL", None)

@@ -18,7 +18,6 @@ sd has standard error ~ sqrt(p (1 - p) / R) / phi(z_p) * sd, i.e. 0.0085 sd (p =
 
 from __future__ import annotations
 
-import hashlib
 import re
 
 import numpy as np
@@ -659,9 +658,17 @@ def test_simulated_limits_are_pinned_for_a_seed():
     }
     first_lower = {"other": 7.187136819455741, "rate": 5644.507572083807, "proportion": -7.466991553520848,
                    "transformed rate": 0.02362623894887131}  # fmt: skip
-    assert {name: out["sii_lower_95_0"].iloc[0] for name, out in found.items()} == first_lower
-    digest = hashlib.sha256()
-    for out in found.values():
-        for column in [c for c in out.columns if c.startswith(("sii", "rii", "intercept"))]:
-            digest.update(np.ascontiguousarray(out[column].to_numpy(dtype=np.float64)).tobytes())
-    assert digest.hexdigest() == "1be058fde80d929cf74d459846edde56f829b9a98026be43b124592bc2e13928"
+    # Relative 1e-10, not bit-equality: a digest of these bits, pinned on one machine, differed on
+    # another processor (numerical kernels are chosen by processor and round differently in the
+    # last bits); a change to the draws or the fit moves these numbers by far more.
+    first = {name: out["sii_lower_95_0"].iloc[0] for name, out in found.items()}
+    np.testing.assert_allclose([first[name] for name in first_lower], list(first_lower.values()), rtol=1e-10)
+    column_means = {  # per output, the mean of each sii/rii/intercept column, in column order
+        'other': [9.071072929087885, 6.499784256850166, 11.569255672051193, 5.158385490229359, 12.930554153008595, 1.1249912772832322, 1.0878736052080622, 1.162689282061468, 1.0689983809971146, 1.1834816910520582, 72.80685087088197],
+        'rate': [-3228.5643175252894, -4278.263536071995, -2154.1837759959853, -4912.120244824762, -1707.388935169188, 1.8900547908942062, 1.4195014541121915, 2.6682081775130295, 1.1848598987478638, 3.2673969760423365, 8329.52843176986],
+        'proportion': [3.2285643175252887, 2.254738730653535, 4.2557118167951105, 1.8355887662864558, 4.96969307066517, 2.1648998374872783, 1.8128911417662341, 2.652416622704688, 1.6640824244968366, 2.984676457405339, 8.32952843176986],
+        'transformed rate': [-0.03706910693927907, -0.06080941668262748, -0.01514342899329306, -0.07479297989342187, -0.0033417743905158567, 1.1906157608052417, 0.841334546457391, 1.6714740608706382, 0.6867360291923164, 2.0393595444518477, 0.08287746353484281],
+    }  # fmt: skip
+    for name, out in found.items():
+        columns = [c for c in out.columns if c.startswith(("sii", "rii", "intercept"))]
+        np.testing.assert_allclose(out[columns].mean().to_numpy(), column_means[name], rtol=1e-10, err_msg=name)

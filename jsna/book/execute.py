@@ -52,15 +52,35 @@ RESET = "get_ipython().reset(new_session=True, aggressive=False)"
 KERNEL_ARGS = ["--IPKernelApp.log_level=ERROR"]  # start-up warnings are noise; errors still show
 
 
+#: How many times a worker tries to start its kernel. Jupyter picks the kernel's five ports by
+#: asking the system for free ones and releasing them; another process (the other worker's
+#: kernel, a parallel test) can take one before the kernel binds it, and the kernel then dies
+#: with "Address already in use". A fresh start picks fresh ports.
+KERNEL_STARTS = 3
+
+
 def start_worker_kernel(book: str):
-    """Start (or restart) this worker's kernel, in the book folder, shut down when the worker ends."""
+    """Start (or restart) this worker's kernel, in the book folder, shut down when the worker ends.
+    Returns only a kernel that has answered; a start that died (a port taken meanwhile) is retried."""
     global _KERNEL
     from multiprocessing.util import Finalize
 
     from jupyter_client.manager import KernelManager
 
-    kernel = KernelManager(kernel_name="python3")
-    kernel.start_kernel(cwd=book, extra_arguments=KERNEL_ARGS)
+    for attempt in range(1, KERNEL_STARTS + 1):
+        kernel = KernelManager(kernel_name="python3")
+        kernel.start_kernel(cwd=book, extra_arguments=KERNEL_ARGS)
+        client = kernel.client()
+        client.start_channels()
+        try:
+            client.wait_for_ready(timeout=120)
+            break
+        except RuntimeError:  # died before replying: free what it holds and start again
+            if attempt == KERNEL_STARTS:
+                raise
+            kernel.shutdown_kernel(now=True)
+        finally:
+            client.stop_channels()
     Finalize(kernel, kernel.shutdown_kernel, kwargs={"now": True}, exitpriority=10)
     _KERNEL = kernel
     return kernel
