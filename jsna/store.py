@@ -679,6 +679,11 @@ class Store:
         if not (self.folder / "manifest.json").exists():
             raise FileNotFoundError(f"no store in {self.folder}: run the build first")
         self._tables: dict[str, pd.DataFrame] = {}
+        #: Lookups already answered (the store does not change while it is read; frames handed
+        #: out are shared, and pandas' copy-on-write keeps a caller's change from reaching them).
+        self._rows: dict[tuple, pd.DataFrame] = {}
+        self._latest: dict[tuple, pd.Series | None] = {}
+        self._within: dict[tuple[str, str], list[str]] = {}
         #: What this store was asked for: a page is re-executed only when one of these changes.
         self.reads = Reads()
         _READS.append(self.reads)
@@ -779,12 +784,16 @@ class Store:
 
     def rows(self, indicator_id: str, code: str, *, sex: str = "Persons", years: int | None = None) -> pd.DataFrame:
         """All periods of one indicator for one place, oldest first (shortest window if not given)."""
-        df = self.of(indicator_id)
-        df = df.loc[(df["area_code"] == code) & (df["sex"] == sex)]
-        if df.empty:
-            return df
-        window = years if years is not None else int(df["years"].min())
-        return df.loc[df["years"] == window].sort_values("period_end")
+        self.reads.add("indicators", "indicator_id", indicator_id)
+        key = (indicator_id, code, sex, years)
+        if key not in self._rows:
+            positions = self._positions.get((indicator_id, code, sex))
+            df = self._indicators.iloc[:0] if positions is None else self._indicators.take(positions)
+            if len(df):
+                window = years if years is not None else int(df["years"].min())
+                df = df.loc[df["years"] == window].sort_values("period_end")
+            self._rows[key] = df
+        return self._rows[key]
 
     def latest(self, indicator_id: str, code: str, *, sex: str = "Persons", years: int | None = None) -> pd.Series | None:
         """The period a summary shows: the latest with a published England value, so that it can be
@@ -794,10 +803,18 @@ class Store:
         chart is shown for the same period; the period label always says which.
         """
         rows = self.rows(indicator_id, code, sex=sex, years=years)
-        if rows.empty:
-            return None
-        comparable = rows.loc[rows["england_value"].notna()]
-        return (comparable if len(comparable) else rows).iloc[-1]
+        key = (indicator_id, code, sex, years)
+        if key not in self._latest:
+            comparable = rows.loc[rows["england_value"].notna()]
+            self._latest[key] = None if rows.empty else (comparable if len(comparable) else rows).iloc[-1]
+        return self._latest[key]
+
+    @cached_property
+    def _positions(self) -> dict[tuple[str, str, str], np.ndarray]:
+        """Where each (indicator, area code, sex) has its rows in the indicators table, in the
+        store's order: a page looks up thousands of places' rows, and filtering an indicator's
+        table for each took a quarter of a chapter page's time."""
+        return self._indicators.groupby(["indicator_id", "area_code", "sex"], sort=False).indices
 
     def at(self, indicator_id: str, codes: list[str], *, sex: str, years: int, period: str) -> pd.DataFrame:
         """One period of one indicator for several places, in the order of ``codes``."""
@@ -878,13 +895,15 @@ class Store:
 
     def within(self, code: str, area_type: str) -> list[str]:
         """Codes of every place of ``area_type`` inside ``code`` (at any depth), by name."""
-        geography = self.geography
-        found, frontier = [], [code]
-        while frontier:
-            below = geography.loc[geography["parent_code"].isin(frontier)]
-            found += below.index[below["area_type"] == area_type].tolist()
-            frontier = below.index.tolist()
-        return sorted(found, key=lambda c: (str(geography.loc[c, "area_name"]), c))
+        if (code, area_type) not in self._within:
+            geography = self.geography
+            found, frontier = [], [code]
+            while frontier:
+                below = geography.loc[geography["parent_code"].isin(frontier)]
+                found += below.index[below["area_type"] == area_type].tolist()
+                frontier = below.index.tolist()
+            self._within[code, area_type] = sorted(found, key=lambda c: (str(geography.loc[c, "area_name"]), c))
+        return list(self._within[code, area_type])
 
     @cached_property
     def published_types(self) -> set[str]:

@@ -213,6 +213,33 @@ def test_the_shared_altair_converter_gives_the_same_specification(builder: str, 
     assert shared.to_dict() == own.to_dict() and repr(shared) == repr(own)
 
 
+@pytest.mark.parametrize("builder", BUILDERS)
+def test_layers_kept_uncopied_give_the_same_specification(builder: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """charts.py keeps a layered chart's layers uncopied when no layer has a parameter; the
+    specification and the Figure's page are the same as with Altair's own copying helpers."""
+    api = alt.vegalite.v6.api
+    mine = built(builder)
+    page = charts.Figure(mine, alt_text="a", table=pd.DataFrame({"x": [1]}), name="n")._repr_html_()
+    monkeypatch.setattr(api, "_remove_duplicate_params", api._remove_duplicate_params.altair)
+    monkeypatch.setattr(api, "_combine_subchart_params", api._combine_subchart_params.altair)
+    own = built(builder)
+    assert mine.to_dict() == own.to_dict()
+    assert page == charts.Figure(own, alt_text="a", table=pd.DataFrame({"x": [1]}), name="n")._repr_html_()
+
+
+def test_layers_with_a_parameter_are_still_lifted_and_deduplicated() -> None:
+    """A selection on two layers is still lifted to the chart once (Altair's own path)."""
+    data = pd.DataFrame({"x": [1, 2], "y": [3, 4]})
+    pick = alt.selection_point(name="pick", fields=["x"])
+    layered = alt.layer(alt.Chart(data).mark_point().encode(x="x:Q", y="y:Q").add_params(pick),
+                        alt.Chart(data).mark_line().encode(x="x:Q", y="y:Q").add_params(pick))  # fmt: skip
+    spec = layered.to_dict()
+    assert [param["name"] for param in spec["params"]] == ["pick"]
+    assert all("params" not in layer for layer in spec["layer"])
+    plain = alt.layer(alt.Chart(data).mark_point().encode(x="x:Q"), alt.Chart(data).mark_line().encode(x="x:Q")).to_dict()
+    assert "params" not in plain
+
+
 def test_html_fragment_displays_as_html() -> None:
     fragment = charts.Html("<p>x</p>")
     assert fragment._repr_html_() == "<p>x</p>" and fragment == "<p>x</p>"

@@ -315,6 +315,12 @@ def _renderer(spec: dict, **kwargs) -> dict:
 alt.renderers.register("jsna", _renderer)
 alt.renderers.enable("jsna")
 
+# Altair validates every schema object as it is made (each encoding, scale, tooltip: a
+# deep copy and a JSON Schema check apiece), which was a fifth of the time a chapter page took.
+# Charts are not validated while the book is built: tests/test_site.py validates every chart of
+# the smoke build against the Vega-Lite schema, and the browser tests draw them.
+alt.utils.schemapi.disable_debug_mode()
+
 
 def _shared_converters(original: classmethod) -> classmethod:
     """Altair's ``SchemaBase.from_dict``, with its converter built once per set of classes.
@@ -343,6 +349,37 @@ def _shared_converters(original: classmethod) -> classmethod:
 
 if not hasattr(alt.SchemaBase.from_dict, "altair_from_dict"):
     alt.SchemaBase.from_dict = _shared_converters(alt.SchemaBase.__dict__["from_dict"])
+
+
+def _without_params_no_copies(api) -> None:
+    """Altair's LayerChart deep-copies every layer each time a layered chart is made or copied
+    (``alt.layer``, ``properties``, ``to_dict``), in case one of them carries a selection
+    parameter it must lift or de-duplicate; every Undefined property of every encoding is copied,
+    a sixth of a chapter page's time. The book's charts carry no parameters: with none on the
+    chart or any layer, the layers are kept as they are (Altair copies a layer before it changes
+    it: its data or its width lifted to the chart). tests/test_charts.py checks that layered
+    charts, with and without a parameter, give the same specification as Altair's own."""
+    remove, combine = api._remove_duplicate_params, api._combine_subchart_params
+
+    def has_params(chart) -> bool:
+        return not alt.utils.is_undefined(getattr(chart, "params", alt.Undefined))
+
+    def remove_duplicate_params(layer):
+        return list(layer) if not any(has_params(chart) for chart in layer) else remove(layer)
+
+    def combine_subchart_params(params, subcharts):
+        # Altair also renames the named layers of a layered layer: those go through it.
+        if (alt.utils.is_undefined(params) or not params) and not any(has_params(chart) or isinstance(chart, api.LayerChart) for chart in subcharts):
+            return alt.Undefined, list(subcharts)
+        return combine(params, subcharts)
+
+    remove_duplicate_params.altair = remove
+    combine_subchart_params.altair = combine
+    api._remove_duplicate_params, api._combine_subchart_params = remove_duplicate_params, combine_subchart_params
+
+
+if not hasattr(alt.vegalite.v6.api._remove_duplicate_params, "altair"):
+    _without_params_no_copies(alt.vegalite.v6.api)
 
 
 def csv_link(table: pd.DataFrame, name: str) -> str:
