@@ -305,3 +305,28 @@ def test_a_kernel_that_dies_because_its_port_was_taken_is_started_again(tmp_path
         for each in started:
             each.shutdown_kernel(now=True) if each.is_alive() else None
         monkeypatch.setattr(execute, "_KERNEL", None)
+
+
+def test_a_worker_keeps_one_ready_client_and_resets_its_kernel_between_notebooks(tmp_path: Path, monkeypatch) -> None:
+    """One client per worker, kept open (nbclient asks for one per notebook); the reset between
+    notebooks clears the namespace and freezes what survived its garbage collection."""
+    from jsna.book import execute
+
+    monkeypatch.setattr(execute, "_KERNEL", None)
+    kernel = execute.start_worker_kernel(str(tmp_path))
+    try:
+        client = kernel.client()
+        assert client is kernel.client() and isinstance(client, execute.KeptClient) and client.channels_running
+        client.start_channels()  # as nbclient does for every notebook: no second start
+        client.wait_for_ready(timeout=1)
+
+        def said(code: str) -> str:
+            out = []
+            client.execute_interactive(code, timeout=30, output_hook=lambda msg: out.append(msg["content"].get("text", "")))
+            return "".join(out).strip()
+
+        said("left_over = 1")
+        execute.reset_kernel(kernel)
+        assert said("import gc; print('left_over' in globals(), gc.get_freeze_count() > 0)") == "False True"
+    finally:
+        kernel.shutdown_kernel(now=True)
