@@ -679,8 +679,8 @@ class Store:
         if not (self.folder / "manifest.json").exists():
             raise FileNotFoundError(f"no store in {self.folder}: run the build first")
         self._tables: dict[str, pd.DataFrame] = {}
-        #: Lookups already answered (the store does not change while it is read; frames handed
-        #: out are shared, and pandas' copy-on-write keeps a caller's change from reaching them).
+        #: Lookups already answered (the store does not change while it is read); each caller gets
+        #: a shallow copy, which pandas' copy-on-write keeps apart from the kept answer.
         self._rows: dict[tuple, pd.DataFrame] = {}
         self._latest: dict[tuple, pd.Series | None] = {}
         self._within: dict[tuple[str, str], list[str]] = {}
@@ -793,7 +793,7 @@ class Store:
                 window = years if years is not None else int(df["years"].min())
                 df = df.loc[df["years"] == window].sort_values("period_end")
             self._rows[key] = df
-        return self._rows[key]
+        return self._rows[key].copy(deep=False)  # a caller may change its frame: copy-on-write keeps the kept one
 
     def latest(self, indicator_id: str, code: str, *, sex: str = "Persons", years: int | None = None) -> pd.Series | None:
         """The period a summary shows: the latest with a published England value, so that it can be
@@ -807,7 +807,8 @@ class Store:
         if key not in self._latest:
             comparable = rows.loc[rows["england_value"].notna()]
             self._latest[key] = None if rows.empty else (comparable if len(comparable) else rows).iloc[-1]
-        return self._latest[key]
+        found = self._latest[key]
+        return None if found is None else found.copy(deep=False)
 
     @cached_property
     def _positions(self) -> dict[tuple[str, str, str], np.ndarray]:

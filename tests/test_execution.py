@@ -3,7 +3,9 @@ change to the store re-executes only the pages that read what changed."""
 
 from __future__ import annotations
 
+import io
 import json
+import sys
 import threading
 from pathlib import Path
 
@@ -273,7 +275,15 @@ def test_executor_choices_are_checked() -> None:
             Executor(kind, scheduler)
 
 
-def test_a_kernel_that_dies_because_its_port_was_taken_is_started_again(tmp_path: Path, monkeypatch) -> None:
+@pytest.fixture
+def stdin_with_an_encoding(monkeypatch) -> None:
+    """For a test that starts a kernel in this process: Jupyter's kernel manager imports IPython,
+    which asks sys.stdin for its encoding; with standard input closed, as CI runs `make test`,
+    pytest's stand-in for it raises instead of answering. A stand-in that has no encoding."""
+    monkeypatch.setattr(sys, "stdin", io.StringIO())
+
+
+def test_a_kernel_that_dies_because_its_port_was_taken_is_started_again(tmp_path: Path, monkeypatch, stdin_with_an_encoding) -> None:
     """The race seen in CI: a port Jupyter chose for the kernel is bound by someone else before
     the kernel binds it, and the kernel dies. The worker starts a fresh one on fresh ports."""
     import socket
@@ -307,7 +317,7 @@ def test_a_kernel_that_dies_because_its_port_was_taken_is_started_again(tmp_path
         monkeypatch.setattr(execute, "_KERNEL", None)
 
 
-def test_a_worker_keeps_one_ready_client_and_resets_its_kernel_between_notebooks(tmp_path: Path, monkeypatch) -> None:
+def test_a_worker_keeps_one_ready_client_and_resets_its_kernel_between_notebooks(tmp_path: Path, monkeypatch, stdin_with_an_encoding) -> None:
     """One client per worker, kept open (nbclient asks for one per notebook); the reset between
     notebooks clears the namespace and freezes what survived its garbage collection."""
     from jsna.book import execute

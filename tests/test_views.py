@@ -609,3 +609,30 @@ def test_a_ward_profile_compares_with_its_township_and_england(store: Store) -> 
     spine = views.profile_spine(store, W1)
     assert f"compared with {store.name(T1)} and England" in spine
     assert f"Compared with {store.name(BOROUGH)}" not in spine
+
+
+def test_indexed_lookups_equal_a_plain_filter_and_are_not_changed_by_callers(folder: Path) -> None:
+    """Store.rows and Store.latest answer from an index of row positions and keep their answers;
+    for every indicator, place and sex they equal a plain filter of the parquet file (oldest
+    first, the shortest window; latest: the last with an England value, else the last), and a
+    caller that changes a returned frame does not change the next caller's."""
+    store, every = Store(folder), raw(folder)
+    every["note"], every["recent_trend"] = every["note"].fillna("").astype(str), every["recent_trend"].fillna("").astype(str)
+    checked = 0
+    for (indicator, code, sex), group in every.groupby(["indicator_id", "area_code", "sex"]):
+        expected = group.loc[group["years"] == group["years"].min()].sort_values("period_end", kind="stable")
+        got = store.rows(indicator, code, sex=sex)
+        pd.testing.assert_frame_equal(got.reset_index(drop=True), expected.reset_index(drop=True), check_dtype=False)
+        comparable = expected.loc[expected["england_value"].notna()]
+        last = (comparable if len(comparable) else expected).iloc[-1]
+        assert store.latest(indicator, code, sex=sex)["period"] == last["period"]
+        checked += 1
+    assert checked > 10
+    assert store.rows("no_such_indicator", BOROUGH).empty and store.latest("no_such_indicator", BOROUGH) is None
+    indicator, code, sex = every.iloc[0][["indicator_id", "area_code", "sex"]]
+    changed = store.rows(indicator, code, sex=sex)
+    changed["value"] = -1.0
+    assert (store.rows(indicator, code, sex=sex)["value"] != -1.0).all()
+    latest = store.latest(indicator, code, sex=sex)
+    latest["value"] = -1.0
+    assert store.latest(indicator, code, sex=sex)["value"] != -1.0
