@@ -175,6 +175,23 @@ def test_no_page_scrolls_sideways_on_a_phone(site: Path, server: str, browser) -
         page.close()
 
 
+def test_the_start_page_ward_map_shrinks_to_a_phone_column(browser) -> None:
+    """The whole book's start page has a ward map drawn 370 px wide, as Vega draws it (width,
+    height and viewBox); the smoke build has no ward pages and so no map. With the book's own
+    stylesheet, at 390 px the map keeps its shape inside the column and the page does not scroll
+    sideways (it did: 394 px)."""
+    css = (ROOT / "chapters" / "_static" / "jsna.css").read_text(encoding="utf-8")
+    page = browser.new_page(viewport=PHONE)
+    page.set_content(f"<style>{css}</style><main style='padding: 0 16px'><figure class='jsna-find-map' style='margin: 0 8px'>"
+                     "<div id='jsna-find-map'><svg width='370' height='334' viewBox='0 0 370 334'><path d='M0 0h370v334H0z'/></svg></div>"
+                     "</figure></main>")  # fmt: skip
+    width, inner, box = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth, "
+                                      "(r => [r.x, r.width, r.height])(document.querySelector('#jsna-find-map svg').getBoundingClientRect())]")
+    page.close()
+    assert width <= inner
+    assert box[0] + box[1] <= inner - 16 and box[2] == pytest.approx(box[1] * 334 / 370, abs=1)
+
+
 def test_the_pyramid_shows_both_sexes_on_a_phone(site: Path, server: str, browser) -> None:
     page, _, _ = open_page(browser, server, f"{township_folder()}/population.html", PHONE)
     pyramid = page.locator("figure.jsna-figure", has_text="Population pyramid").locator(".jsna-chart").first
