@@ -682,7 +682,6 @@ class Store:
         #: Lookups already answered (the store does not change while it is read); each caller gets
         #: a shallow copy, which pandas' copy-on-write keeps apart from the kept answer.
         self._rows: dict[tuple, pd.DataFrame] = {}
-        self._latest: dict[tuple, pd.Series | None] = {}
         self._within: dict[tuple[str, str], list[str]] = {}
         #: What this store was asked for: a page is re-executed only when one of these changes.
         self.reads = Reads()
@@ -803,12 +802,10 @@ class Store:
         chart is shown for the same period; the period label always says which.
         """
         rows = self.rows(indicator_id, code, sex=sex, years=years)
-        key = (indicator_id, code, sex, years)
-        if key not in self._latest:
-            comparable = rows.loc[rows["england_value"].notna()]
-            self._latest[key] = None if rows.empty else (comparable if len(comparable) else rows).iloc[-1]
-        found = self._latest[key]
-        return None if found is None else found.copy(deep=False)
+        if rows.empty:
+            return None
+        comparable = rows.loc[rows["england_value"].notna()]
+        return (comparable if len(comparable) else rows).iloc[-1]
 
     @cached_property
     def _positions(self) -> dict[tuple[str, str, str], np.ndarray]:
