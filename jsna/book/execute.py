@@ -163,8 +163,8 @@ def execute_job(job: Job, root: str, book: str, failed: str, key: str, store: st
     try:
         papermill.execute_notebook(
             notebook, str(tmp), parameters=job.parameters, cwd=book, progress_bar=False, log_output=False,
-            kernel_name="python3", report_mode=False, km=kernel, request_save_on_cell_execute=False,
-        )  # fmt: skip: written once at the end (or with the failing cell), not twice a cell
+            kernel_name="python3", report_mode=False, km=kernel, request_save_on_cell_execute=False, coalesce_streams=True,
+        )  # fmt: skip: written once at the end (or with the failing cell); a cell's printed text as one output, however the kernel flushed it
     except PapermillExecutionError as error:
         kept = keep_failed(tmp, failed, job)
         first_line = str(error.evalue).splitlines()[0] if str(error.evalue) else ""
