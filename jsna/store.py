@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
-from dataclasses import dataclass
-from functools import cached_property
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property, wraps
 from pathlib import Path
 
 import numpy as np
@@ -664,6 +666,46 @@ class StoreSlices:
 
 
 # --------------------------------------------------------------------------------------------
+@dataclass
+class _Kept:
+    """The tables of one store folder read in this process and the answers to lookups on them."""
+
+    tables: dict = field(default_factory=dict)
+    rows: dict = field(default_factory=dict)
+    latest: dict = field(default_factory=dict)
+    within: dict = field(default_factory=dict)
+    derived: dict = field(default_factory=dict)
+
+
+#: Store folders read in this process, by path: (the files' sizes and times, what is kept).
+_KEPT: dict[Path, tuple[tuple, _Kept]] = {}
+#: Folders kept at once (a test run opens many stores; a build, one per authority at a time).
+KEPT_FOLDERS = 4
+
+
+def _kept(folder: Path) -> _Kept:
+    """What every reader of ``folder`` in this process shares. A worker's kernel executes page
+    after page against one store, and each page opens it afresh: reading its tables and indexing
+    them again took a tenth of a page's time. Kept while the folder's files are unchanged (a
+    rebuild that writes the store is seen by their sizes and modification times)."""
+    path = folder.resolve()
+    with os.scandir(path) as entries:
+        stamp = tuple(sorted((e.name, e.stat().st_size, e.stat().st_mtime_ns) for e in entries if e.name.endswith((".parquet", ".json"))))
+    found = _KEPT.pop(path, None)
+    kept = found[1] if found and found[0] == stamp else _Kept()
+    _KEPT[path] = (stamp, kept)  # the most recently opened last
+    while len(_KEPT) > KEPT_FOLDERS:
+        del _KEPT[next(iter(_KEPT))]
+    return kept
+
+
+def _kept_property(method: Callable):
+    """A property worked out once for every reader of the store in this process
+    (:meth:`Store._kept_value`); for what no page records as a read by itself."""
+    return cached_property(wraps(method)(lambda self: self._kept_value(method.__name__, lambda: method(self))))
+
+
+# --------------------------------------------------------------------------------------------
 class Store:
     """Read-only access to a store folder written by the build.
 
@@ -678,11 +720,12 @@ class Store:
         self.folder = Path(folder)
         if not (self.folder / "manifest.json").exists():
             raise FileNotFoundError(f"no store in {self.folder}: run the build first")
-        self._tables: dict[str, pd.DataFrame] = {}
-        #: Lookups already answered (the store does not change while it is read); each caller gets
-        #: a shallow copy, which pandas' copy-on-write keeps apart from the kept answer.
-        self._rows: dict[tuple, pd.DataFrame] = {}
-        self._within: dict[tuple[str, str], list[str]] = {}
+        kept = _kept(self.folder)
+        #: Tables read and lookups answered, shared by every reader of this store in this process
+        #: (:func:`_kept`); each caller gets a shallow copy, which pandas' copy-on-write keeps
+        #: apart from the kept answer.
+        self._tables, self._rows, self._latest, self._within, self._derived = (
+            kept.tables, kept.rows, kept.latest, kept.within, kept.derived)
         #: What this store was asked for: a page is re-executed only when one of these changes.
         self.reads = Reads()
         _READS.append(self.reads)
@@ -690,46 +733,52 @@ class Store:
     def view(self) -> Store:
         """Another reader of the same folder with its own record of reads, sharing the tables
         already read (a brief rendered in a thread records what it reads, as a page does)."""
-        other = Store(self.folder)
-        other._tables = self._tables
-        return other
+        return Store(self.folder)
 
     def _load(self, name: str) -> pd.DataFrame:
         if name not in self._tables:
             self._tables[name] = read_table(self.folder, name)
         return self._tables[name]
 
+    def _kept_value(self, name: str, make: Callable[[], object]):
+        """A value worked out from the store once for every reader in this process (a frame is
+        handed out as a shallow copy). The caller records what it read."""
+        if name not in self._derived:
+            self._derived[name] = make()
+        value = self._derived[name]
+        return value.copy(deep=False) if isinstance(value, (pd.DataFrame, pd.Series)) else value
+
     def table(self, name: str) -> pd.DataFrame:
-        """One declared table, whole (read once, then cached; callers must not change it)."""
+        """One declared table, whole (read once, then kept; the caller's is a shallow copy)."""
         self.reads.add(name)
-        return self._load(name)
+        return self._load(name).copy(deep=False)
 
     def rows_of(self, name: str, indicator_id: str) -> pd.DataFrame:
         """The rows of one indicator in a table keyed by indicator (funnels, breakdowns, gaps...)."""
         self.reads.add(name, "indicator_id", indicator_id)
-        return self._grouped(name).get(indicator_id, self._load(name).iloc[:0])
+        return self._grouped(name).get(indicator_id, self._load(name).iloc[:0]).copy(deep=False)
 
     def _grouped(self, name: str) -> dict[str, pd.DataFrame]:
         key = "_grouped_" + name
-        if key not in self.__dict__:
-            self.__dict__[key] = {k: rows for k, rows in self._load(name).groupby("indicator_id", sort=True)}
-        return self.__dict__[key]
+        if key not in self._derived:
+            self._derived[key] = {k: rows for k, rows in self._load(name).groupby("indicator_id", sort=True)}
+        return self._derived[key]
 
     # -- indicators -----------------------------------------------------------------------------
     @property
     def indicators(self) -> pd.DataFrame:
         """Every indicator row, whole (a page that reads this is re-executed on any change)."""
         self.reads.add("indicators")
-        return self._indicators
+        return self._indicators.copy(deep=False)
 
-    @cached_property
+    @_kept_property
     def _indicators(self) -> pd.DataFrame:
         df = self._load("indicators").copy()
         df["note"] = df["note"].fillna("").astype(str)
         df["recent_trend"] = df["recent_trend"].fillna("").astype(str)
         return df
 
-    @cached_property
+    @_kept_property
     def _by_indicator(self) -> dict[str, pd.DataFrame]:
         return {key: rows for key, rows in self._indicators.groupby("indicator_id", sort=True)}
 
@@ -746,7 +795,7 @@ class Store:
     def of(self, indicator_id: str) -> pd.DataFrame:
         """Every row of one indicator."""
         self.reads.add("indicators", "indicator_id", indicator_id)
-        return self._by_indicator.get(indicator_id, self._indicators.iloc[:0])
+        return self._by_indicator.get(indicator_id, self._indicators.iloc[:0]).copy(deep=False)
 
     @property
     def catalogue(self) -> pd.DataFrame:
@@ -786,13 +835,18 @@ class Store:
         self.reads.add("indicators", "indicator_id", indicator_id)
         key = (indicator_id, code, sex, years)
         if key not in self._rows:
-            positions = self._positions.get((indicator_id, code, sex))
-            df = self._indicators.iloc[:0] if positions is None else self._indicators.take(positions)
-            if len(df):
-                window = years if years is not None else int(df["years"].min())
-                df = df.loc[df["years"] == window].sort_values("period_end")
-            self._rows[key] = df
+            self._rows[key] = self._indicators.take(self._row_positions(indicator_id, code, sex, years))
         return self._rows[key].copy(deep=False)  # a caller may change its frame: copy-on-write keeps the kept one
+
+    def _row_positions(self, indicator_id: str, code: str, sex: str, years: int | None) -> np.ndarray:
+        """Where :meth:`rows` finds its rows: the window's, by period end (as ``sort_values`` orders)."""
+        positions = self._positions.get((indicator_id, code, sex))
+        if positions is None:
+            return np.empty(0, dtype=np.intp)
+        columns = self._columns
+        windows = columns["years"][positions]
+        positions = positions[windows == (years if years is not None else windows.min())]
+        return positions[np.argsort(columns["period_end"][positions], kind="quicksort")]
 
     def latest(self, indicator_id: str, code: str, *, sex: str = "Persons", years: int | None = None) -> pd.Series | None:
         """The period a summary shows: the latest with a published England value, so that it can be
@@ -801,18 +855,29 @@ class Store:
         England's value depends only on indicator, period and sex, so every place in a table or
         chart is shown for the same period; the period label always says which.
         """
-        rows = self.rows(indicator_id, code, sex=sex, years=years)
-        if rows.empty:
-            return None
-        comparable = rows.loc[rows["england_value"].notna()]
-        return (comparable if len(comparable) else rows).iloc[-1]
+        self.reads.add("indicators", "indicator_id", indicator_id)
+        key = (indicator_id, code, sex, years)
+        if key not in self._latest:
+            positions = self._row_positions(indicator_id, code, sex, years)
+            compared = positions[~np.isnan(self._columns["england_value"][positions])]
+            chosen = compared if len(compared) else positions
+            self._latest[key] = self._indicators.iloc[chosen[-1]] if len(chosen) else None
+        found = self._latest[key]
+        return None if found is None else found.copy(deep=False)
 
-    @cached_property
+    @_kept_property
     def _positions(self) -> dict[tuple[str, str, str], np.ndarray]:
         """Where each (indicator, area code, sex) has its rows in the indicators table, in the
         store's order: a page looks up thousands of places' rows, and filtering an indicator's
         table for each took a quarter of a chapter page's time."""
         return self._indicators.groupby(["indicator_id", "area_code", "sex"], sort=False).indices
+
+    @_kept_property
+    def _columns(self) -> dict[str, np.ndarray]:
+        """The indicators table's columns that choose a place's rows, as arrays."""
+        df = self._indicators
+        return {"years": df["years"].to_numpy(), "period_end": df["period_end"].to_numpy(),
+                "england_value": df["england_value"].to_numpy(dtype=float)}  # fmt: skip
 
     def at(self, indicator_id: str, codes: list[str], *, sex: str, years: int, period: str) -> pd.DataFrame:
         """One period of one indicator for several places, in the order of ``codes``."""
@@ -823,12 +888,14 @@ class Store:
     # -- places -----------------------------------------------------------------------------------
     @cached_property
     def geography(self) -> pd.DataFrame:
-        return self.table("geography").set_index("area_code")
+        self.reads.add("geography")
+        return self._kept_value("geography", lambda: self._load("geography").set_index("area_code"))
 
     @cached_property
     def area_types(self) -> pd.DataFrame:
         """The area type registry, indexed by type id, in the book's order."""
-        return self.table("area_types").set_index("id")
+        self.reads.add("area_types")
+        return self._kept_value("area_types", lambda: self._load("area_types").set_index("id"))
 
     def type_of_role(self, role: str) -> str:
         """The area type playing ``role``: "authority", "small_area", "practice", "region", "country"."""
@@ -907,7 +974,7 @@ class Store:
     def published_types(self) -> set[str]:
         """The area types the indicators table has figures for (a read of that column's values)."""
         self.reads.add("indicators", "area_type", None)
-        return set(self._indicators["area_type"])
+        return set(self._kept_value("published_types", lambda: set(self._indicators["area_type"])))
 
     def children(self, code: str, indicator_id: str | None = None) -> tuple[list[str], str | None]:
         """The places a place breaks down into (townships of the borough, wards of a township,

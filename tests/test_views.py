@@ -636,3 +636,50 @@ def test_indexed_lookups_equal_a_plain_filter_and_are_not_changed_by_callers(fol
     latest = store.latest(indicator, code, sex=sex)
     latest["value"] = -1.0
     assert store.latest(indicator, code, sex=sex)["value"] != -1.0
+
+
+def page_reads(store: Store) -> set:
+    """What a page of this store asks for, as :class:`Store` records it."""
+    every = raw(store.folder)
+    one, other = (every.loc[every["indicator_id"] == i].iloc[0] for i in sorted(set(every["indicator_id"]))[:2])
+    store.latest(one["indicator_id"], one["area_code"], sex=one["sex"])  # each indicator read once, by one method
+    store.rows(other["indicator_id"], other["area_code"], sex=other["sex"]), store.of(other["indicator_id"])
+    store.name(W1), store.children(T1), store.published_types, store.table("catalogue"), store.rows_of("funnels", "admissions")
+    return set(store.reads.items)
+
+
+def test_readers_of_one_store_share_what_is_read_but_record_their_own_reads(folder: Path, tmp_path: Path,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """A worker's kernel opens the store afresh for every page: a second reader of the folder
+    answers from what the first read and worked out (no file is read again), yet records every
+    read itself exactly as a reader with nothing kept does (a lost read would let a page be reused
+    when what it read changed); a change a reader makes to what it was given does not reach the
+    next reader; and a store written again is read again."""
+    import jsna.store as store_module
+
+    monkeypatch.setattr(store_module, "_KEPT", {})
+    alone = page_reads(Store(folder))
+    monkeypatch.setattr(store_module, "_KEPT", {})
+    first = Store(folder)
+    assert page_reads(first) == alone
+    monkeypatch.setattr(store_module, "read_table", lambda *_: pytest.fail("a second reader read a file again"))
+    second = Store(folder)
+    assert page_reads(second) == alone
+    assert {("geography", "", ""), ("area_types", "", ""), ("indicators", "area_type", "")} <= alone and len(alone) > 6
+    first.geography.loc[W1, "area_name"] = "Changed"
+    catalogue, indicators = first.table("catalogue"), first.indicators
+    catalogue["title"], indicators["value"] = "Changed", -1.0
+    assert Store(folder).name(W1) != "Changed" and "Changed" not in set(Store(folder).table("catalogue")["title"])
+    assert (Store(folder).indicators["value"] != -1.0).any()
+    monkeypatch.undo()
+
+    copy = tmp_path / "store"
+    copy.mkdir()
+    for path in folder.iterdir():
+        (copy / path.name).write_bytes(path.read_bytes())
+    indicator, code, sex = raw(copy).iloc[0][["indicator_id", "area_code", "sex"]]
+    before = Store(copy).latest(indicator, code, sex=sex)["value"]
+    df = raw(copy)
+    df["value"] = df["value"] + 1.0
+    df.to_parquet(copy / "indicators.parquet", index=False)
+    assert Store(copy).latest(indicator, code, sex=sex)["value"] == pytest.approx(before + 1.0)
