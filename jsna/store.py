@@ -22,6 +22,7 @@ import io
 import json
 import os
 import re
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property, wraps
@@ -681,6 +682,7 @@ class _Kept:
 _KEPT: dict[Path, tuple[tuple, _Kept]] = {}
 #: Folders kept at once (a test run opens many stores; a build, one per authority at a time).
 KEPT_FOLDERS = 4
+_KEPT_LOCK = threading.Lock()
 
 
 def _kept(folder: Path) -> _Kept:
@@ -691,11 +693,12 @@ def _kept(folder: Path) -> _Kept:
     path = folder.resolve()
     with os.scandir(path) as entries:
         stamp = tuple(sorted((e.name, e.stat().st_size, e.stat().st_mtime_ns) for e in entries if e.name.endswith((".parquet", ".json"))))
-    found = _KEPT.pop(path, None)
-    kept = found[1] if found and found[0] == stamp else _Kept()
-    _KEPT[path] = (stamp, kept)  # the most recently opened last
-    while len(_KEPT) > KEPT_FOLDERS:
-        del _KEPT[next(iter(_KEPT))]
+    with _KEPT_LOCK:  # briefs open the store on several threads at once
+        found = _KEPT.pop(path, None)
+        kept = found[1] if found and found[0] == stamp else _Kept()
+        _KEPT[path] = (stamp, kept)  # the most recently opened last
+        while len(_KEPT) > KEPT_FOLDERS:
+            del _KEPT[next(iter(_KEPT))]
     return kept
 
 
