@@ -963,6 +963,7 @@ class Store:
 
     def within(self, code: str, area_type: str) -> list[str]:
         """Codes of every place of ``area_type`` inside ``code`` (at any depth), by name."""
+        self.reads.add("geography")  # also when another reader worked it out
         if (code, area_type) not in self._within:
             geography = self.geography
             found, frontier = [], [code]
